@@ -1,0 +1,65 @@
+"""Composition root: build the per-workspace services. No globals, no protocol types."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smallcode_ls.documents import DocumentStore
+from smallcode_ls.graph.cache import SymbolCache, default_cache_dir
+from smallcode_ls.graph.index import WorkspaceIndex
+from smallcode_ls.graph.live import LiveGraph
+from smallcode_ls.graph.python_semantics import JediResolver
+from smallcode_ls.positions import PositionEncoding
+from smallcode_ls.settings import Settings
+
+__all__ = ["Session", "build_session"]
+
+
+@dataclass(slots=True)
+class Session:
+    """Everything one client connection works with, built at ``initialize``."""
+
+    root: Path | None
+    settings: Settings
+    documents: DocumentStore
+    index: WorkspaceIndex
+    live: LiveGraph
+    resolver: JediResolver
+    initialization_options: object = None
+    closed: threading.Event = field(default_factory=threading.Event)
+    jedi_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="jedi")
+    )
+
+    def close(self) -> None:
+        """Stop background threads and any indexing under way."""
+        self.closed.set()
+        self.live.shutdown()
+        self.jedi_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def build_session(
+    root: Path | None,
+    settings: Settings,
+    encoding: PositionEncoding,
+    cache_dir: Path | None = None,
+) -> Session:
+    """Wire documents, graph and resolver for one workspace root."""
+    cache = None
+    if root is not None:
+        cache = SymbolCache(cache_dir or default_cache_dir(), root)
+    workers = settings.index.workers or None
+    index = WorkspaceIndex(
+        root, max_file_bytes=settings.index.max_file_bytes, cache=cache, workers=workers
+    )
+    return Session(
+        root=root,
+        settings=settings,
+        documents=DocumentStore(encoding=encoding),
+        index=index,
+        live=LiveGraph(index),
+        resolver=JediResolver(root),
+    )

@@ -1,0 +1,68 @@
+"""Command line: ``smallcode-ls --stdio`` (default) or ``--tcp``; logging set-up. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from smallcode_ls import __version__
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smallcode-ls",
+        description="SmallCode-LS: a coding agent for small local models, as a language server.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
+    mode.add_argument("--tcp", action="store_true", help="listen for one LSP client over TCP")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument("--version", action="version", version=f"smallcode-ls {__version__}")
+    parser.add_argument("--log-file", type=Path, help="also write logs to this file")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (default INFO)",
+    )
+    return parser
+
+
+def _configure_logging(level: str, log_file: Path | None) -> None:
+    """Logs go to stderr (and a file): stdout carries only JSON-RPC frames."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=level,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    pygls_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    logging.getLogger("pygls").setLevel(pygls_level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``smallcode-ls`` console script."""
+    args = _parser().parse_args(argv)
+    _configure_logging(args.log_level, args.log_file)
+    from smallcode_ls.lsp.server import build_server
+
+    server = build_server(os.environ)
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

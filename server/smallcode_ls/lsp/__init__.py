@@ -1,0 +1,1 @@
+"""Protocol ring: the only package that imports pygls or lsprotocol."""

@@ -1,0 +1,58 @@
+"""The pygls server object and its feature registration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcServerNotInitialized
+from pygls.lsp.server import LanguageServer
+
+from smallcode_ls import __version__
+from smallcode_ls.app import Session
+
+__all__ = ["SmallCodeServer", "build_server"]
+
+
+class SmallCodeServer(LanguageServer):
+    """A pygls server holding one :class:`Session` (built at ``initialize``)."""
+
+    def __init__(self, env: Mapping[str, str], cache_dir: Path | None = None) -> None:
+        super().__init__(
+            "smallcode-ls",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.env = dict(env)
+        self.cache_dir = cache_dir
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The live session; requests before ``initialize`` get ServerNotInitialized."""
+        if self._session is None:
+            raise JsonRpcServerNotInitialized()
+        return self._session
+
+    def attach(self, session: Session) -> None:
+        """Install the session built at ``initialize``."""
+        if self._session is not None:
+            self._session.close()
+        self._session = session
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        """Show a message to the user and log it to the client's output."""
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+
+def build_server(env: Mapping[str, str], cache_dir: Path | None = None) -> SmallCodeServer:
+    """Create the server and register every feature module."""
+    from smallcode_ls.lsp import lifecycle, symbols, sync
+
+    server = SmallCodeServer(env, cache_dir)
+    lifecycle.register(server)
+    sync.register(server)
+    symbols.register(server)
+    return server

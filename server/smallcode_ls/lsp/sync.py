@@ -1,0 +1,61 @@
+"""Document sync: didOpen / didChange / didClose / didSave feed the mirror and the graph."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from smallcode_ls.documents import uri_to_path
+from smallcode_ls.errors import SmallCodeError
+from smallcode_ls.lsp.convert import from_lsp_change
+from smallcode_ls.lsp.server import SmallCodeServer
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(server: SmallCodeServer) -> None:
+    """Register the sync handlers (plain ``def``: constant-time work on the loop)."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        session = server.session
+        snapshot = session.documents.open(item.uri, item.version, item.text, item.language_id)
+        session.live.submit(snapshot)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        session = server.session
+        uri = params.text_document.uri
+        changes = [from_lsp_change(change) for change in params.content_changes]
+        try:
+            snapshot = session.documents.change(uri, params.text_document.version, changes)
+        except SmallCodeError as exc:
+            server.show(f"SmallCode: {exc}")
+            return
+        session.live.submit(snapshot)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        session = server.session
+        snapshot = session.documents.get(params.text_document.uri)
+        session.documents.close(params.text_document.uri)
+        if snapshot is not None:
+            session.live.forget(snapshot)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        path = uri_to_path(params.text_document.uri)
+        if path is not None and server.session.documents.get(params.text_document.uri) is None:
+            server.session.index.refresh_path(str(path))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        session = server.session
+        for event in params.changes:
+            path = uri_to_path(event.uri)
+            if path is not None and session.documents.get(event.uri) is None:
+                session.index.refresh_path(str(path))

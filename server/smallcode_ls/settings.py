@@ -1,0 +1,135 @@
+"""The ``smallcode`` settings section: one pydantic model, never a crash on bad input.
+
+Sources, later wins: defaults < initializationOptions < workspace/configuration
+< environment overrides (``SMALLCODE_BASE_URL``, ``SMALLCODE_MODEL``,
+``SMALLCODE_API_KEY``). An invalid key is reported by name and replaced by its
+default; the rest of the section still applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "ContextSettings",
+    "IndexSettings",
+    "ModelSettings",
+    "Settings",
+    "SettingsResult",
+    "parse_settings",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class ModelSettings(_Section):
+    """Which model endpoint to use; an empty ``baseUrl`` means the embedded model."""
+
+    base_url: str = ""
+    name: str = ""
+    api_key_env: str = "SMALLCODE_API_KEY"
+    context_window: int = Field(default=8192, ge=512, le=1_048_576)
+    max_output_tokens: int = Field(default=1024, ge=16, le=65_536)
+
+
+class ContextSettings(_Section):
+    """How much context the agent may put in front of the model."""
+
+    budget_tokens: int = Field(default=4096, ge=256, le=1_048_576)
+
+
+class IndexSettings(_Section):
+    """The workspace code graph."""
+
+    enabled: bool = True
+    max_file_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
+    workers: int = Field(default=0, ge=0, le=64, description="0 = one per core, up to 4")
+
+
+class Settings(_Section):
+    """The whole ``smallcode`` section."""
+
+    model: ModelSettings = ModelSettings()
+    context: ContextSettings = ContextSettings()
+    index: IndexSettings = IndexSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsResult:
+    """Validated settings plus one message per rejected key."""
+
+    settings: Settings
+    problems: tuple[str, ...]
+
+
+_ENV_OVERRIDES = {
+    "SMALLCODE_BASE_URL": ("model", "baseUrl"),
+    "SMALLCODE_MODEL": ("model", "name"),
+}
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _drop(raw: dict[str, Any], loc: tuple[int | str, ...]) -> bool:
+    node: Any = raw
+    for part in loc[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
+
+
+def _unwrap(raw: object) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping):
+        inner = raw.get("smallcode", raw)
+        return dict(inner) if isinstance(inner, Mapping) else {}
+    return {}
+
+
+def parse_settings(*layers: object, env: Mapping[str, str] | None = None) -> SettingsResult:
+    """Merge settings layers (each either ``{"smallcode": {...}}`` or the section itself)."""
+    problems: list[str] = []
+    raw: dict[str, Any] = {}
+    for layer in layers:
+        if layer is not None and not isinstance(layer, Mapping):
+            problems.append(f"smallcode: expected an object, got {type(layer).__name__}")
+            continue
+        raw = _merge(raw, _unwrap(layer))
+    for variable, (section, key) in _ENV_OVERRIDES.items():
+        if env and env.get(variable):
+            raw = _merge(raw, {section: {key: env[variable]}})
+    for _ in range(50):  # each round drops at least one bad key
+        try:
+            return SettingsResult(Settings.model_validate(raw), tuple(problems))
+        except ValidationError as exc:
+            dropped = False
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                key = ".".join(str(part) for part in loc)
+                problems.append(f"smallcode.{key}: {error['msg']} (using the default)")
+                dropped = _drop(raw, loc) or dropped
+            if not dropped:
+                break
+    return SettingsResult(Settings(), tuple(problems))
