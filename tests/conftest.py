@@ -35,7 +35,10 @@ SAMPLE_FILES = {
         "    return make_widget()\n"
     ),
     "pkg/emoji.py": 'GREETING = "😀"; FAREWELL = 1\n\n\ndef wave():\n    return GREETING\n',
-    "web/app.ts": "export class Server {\n  start(): void {}\n}\nexport function boot(): Server {\n  return new Server();\n}\n",
+    "web/app.ts": (
+        "export class Server {\n  start(): void {}\n}\n"
+        "export function boot(): Server {\n  return new Server();\n}\n"
+    ),
     "ignored/hidden.py": "class HiddenThing:\n    pass\n",
     "node_modules/lib/index.js": "function fromNodeModules() {}\n",
     ".venv/lib/site.py": "class FromVenv:\n    pass\n",

@@ -46,13 +46,16 @@ class DocumentSnapshot:
 
 
 def uri_to_path(uri: str) -> Path | None:
-    """Return the local path of a ``file:`` URI (None for other schemes)."""
+    """Return the resolved local path of a ``file:`` URI (None for other schemes).
+
+    Resolved so that a buffer and the workspace scan name the same file alike.
+    """
     from urllib.parse import unquote, urlparse
 
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return Path(unquote(parsed.path))
+    return Path(unquote(parsed.path)).resolve()
 
 
 def apply_change(text: str, change: TextChange, encoding: PositionEncoding) -> str:

@@ -13,7 +13,9 @@ def open_file(client: LanguageClient, path: Path, version: int = 1) -> str:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             types.TextDocumentItem(
-                uri=uri, language_id="python", version=version,
+                uri=uri,
+                language_id="python",
+                version=version,
                 text=path.read_text(encoding="utf-8"),
             )
         )
