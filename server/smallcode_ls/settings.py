@@ -22,6 +22,7 @@ __all__ = [
     "Settings",
     "SettingsResult",
     "parse_settings",
+    "render_reference",
 ]
 
 
@@ -34,25 +35,39 @@ class _Section(BaseModel):
 class ModelSettings(_Section):
     """Which model endpoint to use; an empty ``baseUrl`` means the embedded model."""
 
-    base_url: str = ""
-    name: str = ""
-    api_key_env: str = "SMALLCODE_API_KEY"
-    context_window: int = Field(default=8192, ge=512, le=1_048_576)
-    max_output_tokens: int = Field(default=1024, ge=16, le=65_536)
+    base_url: str = Field(
+        default="", description="OpenAI-compatible endpoint; empty = the embedded model"
+    )
+    name: str = Field(default="", description="model name sent to the endpoint")
+    api_key_env: str = Field(
+        default="SMALLCODE_API_KEY", description="environment variable holding the API key"
+    )
+    context_window: int = Field(
+        default=8192, ge=512, le=1_048_576, description="the model's context window, in tokens"
+    )
+    max_output_tokens: int = Field(
+        default=1024, ge=16, le=65_536, description="cap on tokens generated per call"
+    )
 
 
 class ContextSettings(_Section):
     """How much context the agent may put in front of the model."""
 
-    budget_tokens: int = Field(default=4096, ge=256, le=1_048_576)
+    budget_tokens: int = Field(
+        default=4096, ge=256, le=1_048_576, description="tokens of context per model call"
+    )
 
 
 class IndexSettings(_Section):
     """The workspace code graph."""
 
-    enabled: bool = True
-    max_file_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
-    workers: int = Field(default=0, ge=0, le=64, description="0 = one per core, up to 4")
+    enabled: bool = Field(default=True, description="index the workspace on start")
+    max_file_bytes: int = Field(
+        default=1_000_000, ge=1_000, le=100_000_000, description="skip files larger than this"
+    )
+    workers: int = Field(
+        default=0, ge=0, le=64, description="indexing processes; 0 = one per core, up to 4"
+    )
 
 
 class Settings(_Section):
@@ -128,8 +143,34 @@ def parse_settings(*layers: object, env: Mapping[str, str] | None = None) -> Set
             for error in exc.errors():
                 loc = tuple(error["loc"])
                 key = ".".join(str(part) for part in loc)
-                problems.append(f"smallcode.{key}: {error['msg']} (using the default)")
+                if error["type"] == "extra_forbidden":
+                    problems.append(f"smallcode.{key}: unknown setting (ignored)")
+                else:
+                    problems.append(f"smallcode.{key}: {error['msg']} (using the default)")
                 dropped = _drop(raw, loc) or dropped
             if not dropped:
                 break
     return SettingsResult(Settings(), tuple(problems))
+
+
+def render_reference() -> str:
+    """The settings reference in Markdown (``docs/settings.md`` is checked against it)."""
+    lines = [
+        "# Settings reference",
+        "",
+        "Generated from `server/smallcode_ls/settings.py` (a test fails when this file drifts).",
+        "Section `smallcode`; keys are camelCase. Sources, later wins: defaults,",
+        "`initializationOptions`, `workspace/configuration`, environment (`SMALLCODE_BASE_URL`,",
+        "`SMALLCODE_MODEL`). An invalid key is reported by name and replaced by its default.",
+        "",
+        "| key | type | default | description |",
+        "|---|---|---|---|",
+    ]
+    for section_name, section_field in Settings.model_fields.items():
+        section = section_field.annotation
+        assert isinstance(section, type) and issubclass(section, _Section)
+        for name, info in section.model_fields.items():
+            key = f"smallcode.{to_camel(section_name)}.{to_camel(name)}"
+            kind = getattr(info.annotation, "__name__", str(info.annotation))
+            lines.append(f"| `{key}` | {kind} | `{info.default!r}` | {info.description or ''} |")
+    return "\n".join(lines) + "\n"

@@ -52,3 +52,16 @@ def test_a_section_that_is_not_an_object_is_reported() -> None:
     result = parse_settings(["not", "an", "object"], env={})
     assert result.settings == Settings()
     assert result.problems and "expected an object" in result.problems[0]
+
+
+def test_the_settings_reference_in_docs_matches_the_model() -> None:
+    from pathlib import Path
+
+    from smallcode_ls.settings import render_reference
+
+    docs = Path(__file__).parents[2] / "docs" / "settings.md"
+    assert docs.read_text(encoding="utf-8") == render_reference(), (
+        "docs/settings.md is stale: regenerate it with "
+        "python -c \"from smallcode_ls.settings import render_reference as r; "
+        "open('docs/settings.md','w').write(r())\""
+    )
