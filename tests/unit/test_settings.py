@@ -62,6 +62,6 @@ def test_the_settings_reference_in_docs_matches_the_model() -> None:
     docs = Path(__file__).parents[2] / "docs" / "settings.md"
     assert docs.read_text(encoding="utf-8") == render_reference(), (
         "docs/settings.md is stale: regenerate it with "
-        "python -c \"from smallcode_ls.settings import render_reference as r; "
+        'python -c "from smallcode_ls.settings import render_reference as r; '
         "open('docs/settings.md','w').write(r())\""
     )
