@@ -4,4 +4,5 @@ import sys
 
 from smallcode_ls.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # indexing workers re-import this module under another name
+    sys.exit(main())

@@ -71,7 +71,8 @@ def test_python_imports_keep_module_name_alias_and_relative_level() -> None:
 
 def test_used_names_include_every_identifier_for_reverse_references() -> None:
     file = symbols_of("m.py", PYTHON)
-    assert {"Widget", "Base", "decorator", "local"} <= file.names
+    assert all(file.uses(name) for name in ("Widget", "Base", "decorator", "local"))
+    assert not file.uses("Widg")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ __all__ = ["CacheEntry", "SymbolCache", "default_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 1
+_FORMAT = 2
 CacheEntry = tuple[int, int, FileSymbols]  # (mtime_ns, size, symbols)
 
 

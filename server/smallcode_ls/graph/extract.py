@@ -21,9 +21,10 @@ _SIGNATURE_CHARS = 200
 _CONTAINERS = {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM}
 
 
-def used_names(source: bytes) -> frozenset[str]:
-    """Every identifier-like word of the file: the graph's reverse-reference key."""
-    return frozenset(word.decode("ascii") for word in set(_WORD.findall(source)))
+def used_names(source: bytes) -> str:
+    """Every identifier-like word of the file, space-framed: the reverse-reference key."""
+    words = b" ".join(sorted(set(_WORD.findall(source))))
+    return f" {words.decode('ascii')} "
 
 
 def _span(node: Node) -> Span:
@@ -99,7 +100,7 @@ def extract_file_symbols(tree: Tree, source: bytes, spec: LanguageSpec, path: st
         language=spec.name,
         symbols=_nest(raw, source),
         imports=tuple(imports),
-        names=used_names(source),
+        words=used_names(source),
         non_ascii_lines=_non_ascii_lines(source),
         has_errors=tree.root_node.has_error,
     )

@@ -167,7 +167,7 @@ class WorkspaceIndex:
             spec = language_for_id(snapshot.language_id, key)
             if spec is None:
                 return None
-            empty = FileSymbols(key, spec.name, (), (), frozenset())
+            empty = FileSymbols(key, spec.name, (), (), " ")
             buffer = _OpenBuffer(IncrementalParse(spec), None, empty)
         source = snapshot.text.encode("utf-8", "surrogatepass")
         tree = buffer.parse.update(source)
@@ -227,4 +227,4 @@ class WorkspaceIndex:
 
     def files_using(self, name: str) -> list[str]:
         """Reverse references: the files that mention ``name``."""
-        return sorted(file.path for file in self.all_files() if name in file.names)
+        return sorted(file.path for file in self.all_files() if file.uses(name))

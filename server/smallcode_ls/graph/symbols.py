@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = ["FileSymbols", "ImportRef", "Span", "Symbol", "SymbolKind"]
 
@@ -28,9 +29,8 @@ class SymbolKind(StrEnum):
     MODULE = "module"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A zero-based line/byte-column range."""
+class Span(NamedTuple):
+    """A zero-based line/byte-column range (a tuple: cheap to build, pickle and compare)."""
 
     start_line: int
     start_col: int
@@ -46,8 +46,7 @@ class Span:
         return not (line == self.end_line and col > self.end_col)
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
     """One definition. ``parent`` indexes the enclosing symbol in the same file (-1: none)."""
 
     name: str
@@ -76,15 +75,23 @@ class ImportRef:
 
 @dataclass(frozen=True, slots=True)
 class FileSymbols:
-    """Everything the graph keeps about one file (never the syntax tree itself)."""
+    """Everything the graph keeps about one file (never the syntax tree itself).
+
+    ``words`` holds every identifier-like word of the file, space-separated and
+    space-framed: one string pickles and loads far faster than a set of strings.
+    """
 
     path: str
     language: str
     symbols: tuple[Symbol, ...]
     imports: tuple[ImportRef, ...]
-    names: frozenset[str]
+    words: str
     non_ascii_lines: dict[int, str] = field(default_factory=dict)
     has_errors: bool = False
+
+    def uses(self, name: str) -> bool:
+        """Whether the file mentions ``name`` anywhere (identifiers, strings, comments)."""
+        return f" {name} " in self.words
 
     def children(self, parent: int) -> list[int]:
         """Indexes of the symbols directly inside symbol ``parent`` (-1: top level)."""
