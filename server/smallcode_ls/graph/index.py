@@ -40,6 +40,7 @@ class IndexStats:
     from_cache: int
     parsed: int
     seconds: float
+    cancelled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,14 @@ class WorkspaceIndex:
         with self._lock:
             files = len(self._disk)
             symbols = sum(len(entry[2].symbols) for entry in self._disk.values())
-        return IndexStats(files, symbols, len(fresh), len(to_parse), time.perf_counter() - started)
+        return IndexStats(
+            files,
+            symbols,
+            len(fresh),
+            len(to_parse),
+            time.perf_counter() - started,
+            cancelled=cancelled(),
+        )
 
     def refresh_path(self, path: str) -> None:
         """Re-read one file from disk (after a save or a watched-file event)."""

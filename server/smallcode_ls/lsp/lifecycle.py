@@ -81,7 +81,8 @@ async def index_workspace(server: SmallCodeServer) -> None:
         server.show(f"SmallCode: indexing failed: {exc}", types.MessageType.Error)
         return
     message = (
-        f"{stats.files} files, {stats.symbols} symbols in {stats.seconds:.2f} s "
+        ("cancelled: " if stats.cancelled else "")
+        + f"{stats.files} files, {stats.symbols} symbols in {stats.seconds:.2f} s "
         f"({stats.from_cache} from cache)"
     )
     logger.info("indexed %s", message)
