@@ -50,7 +50,7 @@ INDEX_TITLE_PREFIX = "SmallCode: indexing"
 SIZE_DEFAULTS: tuple[tuple[str, float, float], ...] = (
     ("index_timeout", 120.0, 30.0),
     ("defs_per_file", 20, 10),
-    ("refs_per_file", 3, 2),
+    ("refs_per_file", 3, 1),
     ("typing_events", 200, 50),
 )
 
@@ -92,7 +92,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--symbol-repeats", type=int, default=5, help="documentSymbol calls per file")
     p.add_argument(
-        "--refs-per-file", type=int, help="references calls per file (default 3, smoke 2)"
+        "--refs-per-file", type=int, help="references calls per file (default 3, smoke 1)"
     )
     p.add_argument("--typing-events", type=int, help="didChange events (default 200, smoke 50)")
     p.add_argument(
@@ -281,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     opened = pick_open_files(wl)
     queries = pick_queries(wl, opened, args.seed)
     common = base_config(args, wl, opened, queries)
+    floor["typing_file_edit"] = ts.edit_floor((wl.root / common["typing_file"]).read_bytes())
     logs = args.cache_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
 

@@ -188,6 +188,11 @@ def summary_table(report: dict[str, Any]) -> str:
         f"tree-sitter floor: {floor.get('files')} files, {floor.get('best_s')} s, "
         f"{floor.get('mb_per_s')} MB/s"
     )
+    edit = floor.get("typing_file_edit") or {}
+    lines.append(
+        f"typing-file floor: full parse {edit.get('full_parse_ms')} ms, "
+        f"incremental re-parse {edit.get('incremental_parse_ms')} ms"
+    )
     lines.append("targets:")
     for name, target in report.get("targets", {}).items():
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[target["pass"]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,41 @@ def typing_anchor(source: bytes) -> tuple[int, str] | None:
             indent = " " * first.start_point[1]
             best = (size, first.start_point[0], indent)
     return None if best is None else (best[1], best[2])
+
+
+def _best_ms(fn: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000.0, 3)
+
+
+def edit_floor(source: bytes, repeats: int = 20) -> dict[str, Any] | None:
+    """Full parse vs incremental re-parse of one file after a 1-byte insertion.
+
+    The edit lands where the typing replay types (see ``typing_anchor``), so this
+    is the tree-sitter floor for the didChange -> documentSymbol number.
+    """
+    anchor = typing_anchor(source)
+    if anchor is None:
+        return None
+    line = anchor[0]
+    lines = source.split(b"\n")
+    offset = sum(len(x) + 1 for x in lines[:line])
+    edited = source[:offset] + b"#" + source[offset:]
+    parser = new_parser()
+    old = parser.parse(source)
+
+    def incremental() -> None:
+        tree = old.copy()
+        tree.edit(offset, offset, offset + 1, (line, 0), (line, 0), (line, 1))
+        parser.parse(edited, tree)
+
+    return {
+        "bytes": len(source),
+        "full_parse_ms": _best_ms(lambda: parser.parse(edited), repeats),
+        "incremental_parse_ms": _best_ms(incremental, repeats),
+        "repeats": repeats,
+    }
