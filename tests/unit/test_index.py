@@ -128,3 +128,17 @@ def test_refresh_path_picks_up_a_file_changed_on_disk(sample_workspace: Path) ->
     target.unlink()
     index.refresh_path(str(target.resolve()))
     assert index.search("brand_new") == []
+
+
+def test_typing_in_an_open_buffer_keeps_reverse_references_current(tmp_path: Path) -> None:
+    index = WorkspaceIndex(None)
+    uri = (tmp_path / "a.py").as_uri()
+    text = "def f():\n    return 1\n"
+    index.update_document(DocumentSnapshot(uri, 1, text, "python"))
+    for version, char in enumerate("  # uses Gadget", start=2):
+        cut = text.index("\n") + 0
+        text = text[:cut] + char + text[cut:]
+        symbols = index.update_document(DocumentSnapshot(uri, version, text, "python"))
+    assert symbols is not None and symbols.uses("Gadget")
+    assert index.files_using("Gadget") == [str(tmp_path / "a.py")]
+    assert [s.name for s in symbols.symbols] == ["f"]

@@ -19,7 +19,7 @@ from smallcode_ls.graph.symbols import FileSymbols
 __all__ = ["parse_files", "parse_path"]
 
 _BATCH = 48
-_IN_PROCESS_LIMIT = 150
+_IN_PROCESS_LIMIT = 400
 
 
 def parse_path(path: str) -> FileSymbols | None:

@@ -13,11 +13,12 @@ from smallcode_ls.graph.symbols import FileSymbols, ImportRef, Span, Symbol, Sym
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
-__all__ = ["extract_file_symbols", "used_names"]
+__all__ = ["extend_words", "extract_file_symbols", "used_names"]
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _NON_ASCII_LINE = re.compile(rb"^.*[\x80-\xff].*$", re.MULTILINE)
 _SIGNATURE_CHARS = 200
+_KINDS = {f"definition.{kind.value}": kind for kind in SymbolKind}
 _CONTAINERS = {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM}
 
 
@@ -71,39 +72,54 @@ def _nest(
     return tuple(symbols)
 
 
-def extract_file_symbols(tree: Tree, source: bytes, spec: LanguageSpec, path: str) -> FileSymbols:
-    """Extract definitions, imports and used names from a parsed file."""
+def extract_file_symbols(
+    tree: Tree, source: bytes, spec: LanguageSpec, path: str, words: str | None = None
+) -> FileSymbols:
+    """Extract definitions, imports and used names from a parsed file.
+
+    ``words`` may be passed in when the caller already knows them (an open buffer
+    extends its previous words with those of the edited region).
+    """
     raw: list[tuple[int, int, str, SymbolKind, Node, Node]] = []
     imports: list[ImportRef] = []
     seen: set[tuple[int, int]] = set()
+    kinds = _KINDS
     for _, captures in QueryCursor(load_query(spec)).matches(tree.root_node):
-        if "import" in captures:
-            node = captures["import"][0]
-            imports.extend(_imports(spec, node))
-            continue
         name_nodes = captures.get("name")
         if not name_nodes:
+            if "import" in captures:
+                imports.extend(_imports(spec, captures["import"][0]))
             continue
+        name_node = name_nodes[0]
         for capture, nodes in captures.items():
-            if not capture.startswith("definition."):
+            kind = kinds.get(capture)
+            if kind is None:
                 continue
-            node, name_node = nodes[0], name_nodes[0]
-            key = (node.start_byte, name_node.start_byte)
+            node = nodes[0]
+            start = node.start_byte
+            key = (start, name_node.start_byte)
             if key in seen:
                 continue
             seen.add(key)
-            kind = SymbolKind(capture.removeprefix("definition."))
-            name = (name_node.text or b"").decode("utf-8", "replace")
-            raw.append((node.start_byte, node.end_byte, name, kind, node, name_node))
+            name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
+            raw.append((start, node.end_byte, name, kind, node, name_node))
     return FileSymbols(
         path=path,
         language=spec.name,
         symbols=_nest(raw, source),
         imports=tuple(imports),
-        words=used_names(source),
+        words=used_names(source) if words is None else words,
         non_ascii_lines=_non_ascii_lines(source),
         has_errors=tree.root_node.has_error,
     )
+
+
+def extend_words(words: str, region: bytes) -> str:
+    """Add the words of an edited region to a file's words (a superset is fine: it is a filter)."""
+    new = [w for w in set(_WORD.findall(region)) if f" {w.decode('ascii')} " not in words]
+    if not new:
+        return words
+    return words + " ".join(sorted(w.decode("ascii") for w in new)) + " "
 
 
 _PY_FROM = re.compile(r"^from\s+(\.*)([\w.]*)\s+import\s+(.*)$", re.DOTALL)

@@ -18,7 +18,7 @@ from pathlib import Path
 from smallcode_ls.documents import DocumentSnapshot
 from smallcode_ls.graph.build import parse_files, parse_path
 from smallcode_ls.graph.cache import CacheEntry, SymbolCache
-from smallcode_ls.graph.extract import extract_file_symbols
+from smallcode_ls.graph.extract import extend_words, extract_file_symbols
 from smallcode_ls.graph.languages import language_for_id
 from smallcode_ls.graph.parser import IncrementalParse
 from smallcode_ls.graph.scan import scan_workspace
@@ -29,6 +29,7 @@ __all__ = ["IndexStats", "SymbolHit", "WorkspaceIndex"]
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+_SMALL_EDIT_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,13 @@ class WorkspaceIndex:
             buffer = _OpenBuffer(IncrementalParse(spec), None, empty)
         source = snapshot.text.encode("utf-8", "surrogatepass")
         tree = buffer.parse.update(source)
-        buffer.symbols = extract_file_symbols(tree, source, buffer.parse.spec, key)
+        words = None
+        changed = buffer.parse.changed
+        if changed is not None and changed[1] - changed[0] <= _SMALL_EDIT_BYTES:
+            # Typing: extend the previous words with the edited region's (a superset).
+            region = source[max(0, changed[0] - 64) : changed[1] + 64]
+            words = extend_words(buffer.symbols.words, region)
+        buffer.symbols = extract_file_symbols(tree, source, buffer.parse.spec, key, words)
         buffer.version = snapshot.version
         with self._lock:
             self._open[key] = buffer

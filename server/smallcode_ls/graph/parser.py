@@ -59,10 +59,12 @@ class IncrementalParse:
     spec: LanguageSpec
     source: bytes = b""
     tree: Tree | None = None
+    changed: tuple[int, int] | None = None  # (start, end) bytes of the last edit in the new text
 
     def update(self, source: bytes) -> Tree:
         """Bring the tree up to ``source``; describe the change to tree-sitter as one edit."""
         old = self.source
+        self.changed = None
         if self.tree is None:
             self.tree = parse_tree(self.spec, source)
         elif source != old:
@@ -78,5 +80,8 @@ class IncrementalParse:
                 new_end_point=_point(source, new_end),
             )
             self.tree = parse_tree(self.spec, source, self.tree)
+            self.changed = (start, new_end)
+        else:
+            self.changed = (0, 0)
         self.source = source
         return self.tree

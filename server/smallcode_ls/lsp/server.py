@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcServerNotInitialized
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from smallcode_ls import __version__
 from smallcode_ls.app import Session
 
 __all__ = ["SmallCodeServer", "build_server"]
+
+
+_Dispatch = Generator[Any, Any, None]
+
+
+class SmallCodeProtocol(LanguageServerProtocol):
+    """pygls's protocol minus its own copy of open documents.
+
+    ``DocumentStore`` is the one mirror (it refuses bad changes instead of
+    clamping them); keeping pygls's copy too would apply every change twice.
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> _Dispatch:
+        """Hand didOpen to the registered feature only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> _Dispatch:
+        """Hand didChange to the registered feature only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> _Dispatch:
+        """Hand didClose to the registered feature only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
 
 
 class SmallCodeServer(LanguageServer):
@@ -23,6 +54,7 @@ class SmallCodeServer(LanguageServer):
             "smallcode-ls",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=SmallCodeProtocol,
         )
         self.env = dict(env)
         self.cache_dir = cache_dir
