@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from smallcode_ls import __version__
 from smallcode_ls.documents import DocumentStore
 from smallcode_ls.graph.cache import SymbolCache, default_cache_dir
 from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.live import LiveGraph
 from smallcode_ls.graph.python_semantics import JediResolver
+from smallcode_ls.llm.service import ModelService
 from smallcode_ls.positions import PositionEncoding
 from smallcode_ls.settings import Settings
 
@@ -28,11 +32,27 @@ class Session:
     index: WorkspaceIndex
     live: LiveGraph
     resolver: JediResolver
+    models: ModelService
     initialization_options: object = None
     closed: threading.Event = field(default_factory=threading.Event)
     jedi_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="jedi")
     )
+
+    def status(self) -> dict[str, Any]:
+        """What the server is working with: root, index, open documents, model."""
+        files = self.index.all_files()
+        return {
+            "version": __version__,
+            "root": str(self.root) if self.root else None,
+            "index": {
+                "ready": self.index.ready.is_set(),
+                "files": len(files),
+                "symbols": sum(len(file.symbols) for file in files),
+            },
+            "openDocuments": len(self.documents.uris()),
+            "model": asdict(self.models.status()),
+        }
 
     def close(self) -> None:
         """Stop background threads and any indexing under way."""
@@ -45,6 +65,7 @@ def build_session(
     root: Path | None,
     settings: Settings,
     encoding: PositionEncoding,
+    env: Mapping[str, str],
     cache_dir: Path | None = None,
 ) -> Session:
     """Wire documents, graph and resolver for one workspace root."""
@@ -62,4 +83,5 @@ def build_session(
         index=index,
         live=LiveGraph(index),
         resolver=JediResolver(root),
+        models=ModelService(settings.model, env),
     )

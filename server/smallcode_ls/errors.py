@@ -5,11 +5,15 @@ The core raises these; only ``lsp/errors.py`` maps them to JSON-RPC error codes.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 __all__ = [
     "DocumentNotOpen",
     "DocumentOutOfSync",
     "InvalidChange",
     "InvalidRequest",
+    "ModelError",
+    "ModelErrorKind",
     "SmallCodeError",
 ]
 
@@ -32,3 +36,29 @@ class DocumentNotOpen(SmallCodeError):
 
 class DocumentOutOfSync(SmallCodeError):
     """The mirror lost track of the client's text and must be re-sent in full."""
+
+
+class ModelErrorKind(StrEnum):
+    """Why a model call failed; each kind has its own user-facing wording and retry rule."""
+
+    CONNECT = "connect"  # refused, DNS, TLS: the endpoint is not reachable
+    TIMEOUT_FIRST_TOKEN = "timeout-first-token"
+    TIMEOUT_IDLE = "timeout-idle"
+    TIMEOUT_TOTAL = "timeout-total"
+    RATE_LIMITED = "rate-limited"
+    SERVER_ERROR = "server-error"  # 5xx
+    AUTH = "auth"  # 401/403
+    BAD_REQUEST = "bad-request"  # other 4xx
+    CONTEXT_LENGTH = "context-length"  # the prompt does not fit: never retried as-is
+    BAD_RESPONSE = "bad-response"  # HTML, malformed SSE, no choices, invalid JSON
+    INTERRUPTED = "interrupted"  # the stream broke after the first token
+    CANCELLED = "cancelled"
+
+
+class ModelError(SmallCodeError):
+    """A model call failed; ``kind`` classifies it, ``partial`` keeps any text received."""
+
+    def __init__(self, kind: ModelErrorKind, message: str, *, partial: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.partial = partial

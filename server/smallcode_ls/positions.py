@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import accumulate
 
 from smallcode_ls.errors import InvalidChange
 
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class PositionEncoding(StrEnum):
@@ -44,6 +46,11 @@ class TextPosition:
 
 def line_starts(text: str) -> list[int]:
     """Return the offset where each line starts; LSP breaks lines at CRLF, CR and LF."""
+    if _OTHER_BREAKS.search(text) is None:
+        # str.splitlines breaks at exactly CRLF/CR/LF when the rarer separators are absent.
+        return list(accumulate(map(len, text.splitlines(keepends=True)), initial=0))[
+            : None if text.endswith(("\n", "\r")) or not text else -1
+        ]
     return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 

@@ -48,6 +48,12 @@ class ModelSettings(_Section):
     max_output_tokens: int = Field(
         default=1024, ge=16, le=65_536, description="cap on tokens generated per call"
     )
+    threads: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="CPU threads of the embedded model (1 leaves a core free)",
+    )
 
 
 class ContextSettings(_Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.lsp.convert import to_lsp_range

@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from smallcode_ls.documents import DocumentStore, TextChange
 from smallcode_ls.errors import DocumentNotOpen, DocumentOutOfSync
 from smallcode_ls.positions import PositionEncoding, TextPosition

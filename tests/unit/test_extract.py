@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from smallcode_ls.graph.languages import LANGUAGES, language_for_id, language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.graph.symbols import FileSymbols, ImportRef, SymbolKind

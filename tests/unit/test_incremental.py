@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from smallcode_ls.graph.extract import extract_file_symbols
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import IncrementalParse, parse_file_symbols

@@ -9,7 +9,6 @@ from smallcode_ls.documents import DocumentSnapshot
 from smallcode_ls.graph.cache import SymbolCache
 from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.scan import scan_workspace
-
 from tests.conftest import write_tree
 
 

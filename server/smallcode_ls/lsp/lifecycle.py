@@ -46,14 +46,15 @@ async def _pull_configuration(server: SmallCodeServer) -> None:
     except Exception as exc:
         logger.info("workspace/configuration failed: %s", exc)
         return
-    _apply_settings(server, items[0] if items else None)
+    await _apply_settings(server, items[0] if items else None)
 
 
-def _apply_settings(server: SmallCodeServer, layer: object) -> None:
+async def _apply_settings(server: SmallCodeServer, layer: object) -> None:
     session = server.session
     result = parse_settings(session.initialization_options, layer, env=server.env)
     _report(server, result)
     session.settings = result.settings
+    await session.models.reconfigure(result.settings.model)
 
 
 async def index_workspace(server: SmallCodeServer) -> None:
@@ -97,7 +98,9 @@ def register(server: SmallCodeServer) -> None:
     def initialize(params: types.InitializeParams) -> None:
         encoding = from_lsp_encoding(server.protocol.workspace.position_encoding)
         result = parse_settings(params.initialization_options, env=server.env)
-        session = build_session(_root(params), result.settings, encoding, server.cache_dir)
+        session = build_session(
+            _root(params), result.settings, encoding, server.env, server.cache_dir
+        )
         session.initialization_options = params.initialization_options
         server.attach(session)
         _report(server, result)
@@ -113,13 +116,14 @@ def register(server: SmallCodeServer) -> None:
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
         settings = params.settings
         if isinstance(settings, dict) and "smallcode" in settings:
-            _apply_settings(server, settings)
+            await _apply_settings(server, settings)
         else:
             await _pull_configuration(server)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(params: None) -> None:
+    async def shutdown(params: None) -> None:
         for task in background:
             task.cancel()
         if server._session is not None:
             server._session.close()
+            await server._session.models.aclose()

@@ -81,10 +81,11 @@ class SmallCodeServer(LanguageServer):
 
 def build_server(env: Mapping[str, str], cache_dir: Path | None = None) -> SmallCodeServer:
     """Create the server and register every feature module."""
-    from smallcode_ls.lsp import lifecycle, symbols, sync
+    from smallcode_ls.lsp import commands, lifecycle, symbols, sync
 
     server = SmallCodeServer(env, cache_dir)
     lifecycle.register(server)
+    commands.register(server)
     sync.register(server)
     symbols.register(server)
     return server

@@ -1,0 +1,1 @@
+"""Model access: OpenAI-compatible client, endpoint profiles, the embedded model."""
