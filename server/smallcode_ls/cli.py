@@ -34,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level (default INFO)",
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    ask = commands.add_parser(
+        "ask",
+        help="ask the configured model (the embedded one when no endpoint is set)",
+        description="Stream one answer from the model; exit 0, 1 (failed) or 3 (truncated).",
+    )
+    ask.add_argument("prompt", help="what to ask")
+    ask.add_argument(
+        "--max-tokens", type=int, help="cap the answer (default model.maxOutputTokens)"
+    )
     return parser
 
 
@@ -55,6 +65,13 @@ def _configure_logging(level: str, log_file: Path | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``smallcode-ls`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "ask":
+        import asyncio
+
+        from smallcode_ls.headless import ask
+
+        _configure_logging("WARNING" if args.log_level == "INFO" else args.log_level, args.log_file)
+        return asyncio.run(ask(args.prompt, os.environ, args.max_tokens))
     _configure_logging(args.log_level, args.log_file)
     # Graph updates run on worker threads; a short GIL switch interval lets the event
     # loop answer a request within ~1 ms instead of waiting out the default 5 ms slice.
