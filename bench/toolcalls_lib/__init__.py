@@ -1,0 +1,1 @@
+"""Helpers for bench/toolcalls.py (benchmark B3): workload, message variants, peer parsers."""
