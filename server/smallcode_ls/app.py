@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from smallcode_ls import __version__
+from smallcode_ls.context.builder import ContextBuilder
+from smallcode_ls.context.tokens import TokenEstimator
 from smallcode_ls.documents import DocumentStore
 from smallcode_ls.graph.cache import SymbolCache, default_cache_dir
 from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.live import LiveGraph
 from smallcode_ls.graph.python_semantics import JediResolver
 from smallcode_ls.llm.service import ModelService
+from smallcode_ls.navigation import read_disk_text
 from smallcode_ls.positions import PositionEncoding
 from smallcode_ls.settings import Settings
 
@@ -33,11 +36,17 @@ class Session:
     live: LiveGraph
     resolver: JediResolver
     models: ModelService
+    estimator: TokenEstimator
+    context: ContextBuilder
     initialization_options: object = None
     closed: threading.Event = field(default_factory=threading.Event)
     jedi_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="jedi")
     )
+
+    def text_of(self, path: str) -> str | None:
+        """A file's text as the editor has it: the open buffer, else the disk."""
+        return self.documents.text_for_path(path) or read_disk_text(path)
 
     def status(self) -> dict[str, Any]:
         """What the server is working with: root, index, open documents, model."""
@@ -76,12 +85,20 @@ def build_session(
     index = WorkspaceIndex(
         root, max_file_bytes=settings.index.max_file_bytes, cache=cache, workers=workers
     )
+    estimator = TokenEstimator()
+    documents = DocumentStore(encoding=encoding)
+
+    def text_of(path: str) -> str | None:
+        return documents.text_for_path(path) or read_disk_text(path)
+
     return Session(
         root=root,
         settings=settings,
-        documents=DocumentStore(encoding=encoding),
+        documents=documents,
         index=index,
         live=LiveGraph(index),
         resolver=JediResolver(root),
         models=ModelService(settings.model, env),
+        estimator=estimator,
+        context=ContextBuilder(index, estimator.estimate, text_of),
     )

@@ -142,6 +142,14 @@ class DocumentStore:
         entry = self._entries.get(uri)
         return entry is not None and entry.out_of_sync is None
 
+    def text_for_path(self, path: str) -> str | None:
+        """The open buffer's text for a file path, if that file is open."""
+        for uri, entry in self._entries.items():
+            local = uri_to_path(uri)
+            if local is not None and str(local) == path:
+                return entry.snapshot.text
+        return None
+
     def uris(self) -> list[str]:
         """URIs of every open document."""
         return list(self._entries)

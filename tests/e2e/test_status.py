@@ -51,3 +51,46 @@ async def test_status_reports_a_configured_endpoint(sample_workspace: Path, tmp_
         "message": "",
     }
     await client.shutdown_session()
+
+
+async def test_show_context_returns_what_the_model_would_see_with_token_counts(
+    client: LanguageClient, sample_workspace: Path
+) -> None:
+    uri = (sample_workspace / "pkg/util.py").resolve().as_uri()
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="smallcode.showContext",
+            arguments=[
+                {
+                    "uri": uri,
+                    "position": {"line": 4, "character": 4},
+                    "budgetTokens": 300,
+                    "instruction": "return a bigger widget",
+                }
+            ],
+        )
+    )
+    assert isinstance(result, dict)
+    assert result["budget"] == 300 and 0 < result["used"] <= 300
+    names = [section["name"] for section in result["sections"]]
+    assert names[0] == "definitions" and names[-1] == "task"
+    definitions = result["sections"][0]
+    assert "pkg/models.py:make_widget" in definitions["items"]
+    assert "### pkg/models.py" in result["text"]
+    assert sum(section["tokens"] for section in result["sections"]) >= result["used"] - 10
+
+
+async def test_show_context_rejects_malformed_arguments_with_invalid_params(
+    client: LanguageClient,
+) -> None:
+    import pytest
+    from pygls.exceptions import JsonRpcException
+
+    with pytest.raises(JsonRpcException) as error:
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="smallcode.showContext", arguments=[{"uri": 3, "position": "x"}]
+            )
+        )
+    assert error.value.code == types.ErrorCodes.InvalidParams
+    assert "position" in error.value.message

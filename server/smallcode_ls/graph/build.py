@@ -6,10 +6,12 @@ files out to a process pool (tree-sitter parsing is CPU-bound and holds the GIL)
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
@@ -17,6 +19,8 @@ from smallcode_ls.graph.scan import is_indexable_source
 from smallcode_ls.graph.symbols import FileSymbols
 
 __all__ = ["parse_files", "parse_path"]
+
+logger = logging.getLogger(__name__)
 
 _BATCH = 48
 _IN_PROCESS_LIMIT = 400
@@ -60,6 +64,23 @@ def parse_files(
                 return
             on_batch(_parse_batch(batch))
         return
+    done: set[str] = set()
+    try:
+        _parse_in_pool(paths, workers, on_batch, cancelled, done)
+    except BrokenProcessPool:
+        # Workers re-import __main__; a host program that cannot be re-imported (a script
+        # fed on stdin, an embedded interpreter) breaks the pool: finish in-process.
+        logger.warning("index workers failed to start; indexing in-process instead")
+        parse_files([p for p in paths if p not in done], on_batch, cancelled, workers=1)
+
+
+def _parse_in_pool(
+    paths: Sequence[str],
+    workers: int,
+    on_batch: Callable[[list[tuple[str, FileSymbols | None]]], None],
+    cancelled: Callable[[], bool],
+    done: set[str],
+) -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: list[Future[list[tuple[str, FileSymbols | None]]]] = [
@@ -70,4 +91,6 @@ def parse_files(
                 for pending in futures:
                     pending.cancel()
                 return
-            on_batch(future.result())
+            batch = future.result()
+            done.update(path for path, _ in batch)
+            on_batch(batch)

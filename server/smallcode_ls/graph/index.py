@@ -94,6 +94,7 @@ class WorkspaceIndex:
         self._disk: dict[str, CacheEntry] = {}
         self._open: dict[str, _OpenBuffer] = {}
         self.ready = threading.Event()
+        self.version = 0  # bumped on every change: lets readers cache derived tables
 
     # -- workspace on disk ---------------------------------------------------------------
 
@@ -117,6 +118,7 @@ class WorkspaceIndex:
                 to_parse[item.path] = (item.mtime_ns, item.size)
         with self._lock:
             self._disk = dict(fresh)
+            self.version += 1
         done = len(fresh)
         total = len(scanned)
         if progress:
@@ -129,6 +131,7 @@ class WorkspaceIndex:
             }
             with self._lock:
                 self._disk.update(entries)
+                self.version += 1
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -158,9 +161,11 @@ class WorkspaceIndex:
         except OSError:
             with self._lock:
                 self._disk.pop(path, None)
+                self.version += 1
             return
         symbols = parse_path(path) if stat.st_size <= self.max_file_bytes else None
         with self._lock:
+            self.version += 1
             if symbols is None:
                 self._disk.pop(path, None)
             else:
@@ -190,6 +195,7 @@ class WorkspaceIndex:
         buffer.version = snapshot.version
         with self._lock:
             self._open[key] = buffer
+            self.version += 1
         return buffer.symbols
 
     def close_document(self, snapshot: DocumentSnapshot) -> None:
@@ -197,6 +203,7 @@ class WorkspaceIndex:
         key = _document_key(snapshot)
         with self._lock:
             self._open.pop(key, None)
+            self.version += 1
         if snapshot.path is not None and key in self._disk:
             self.refresh_path(key)
 

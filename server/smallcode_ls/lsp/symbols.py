@@ -46,14 +46,6 @@ def _cursor(
     return snapshot, offset
 
 
-def _read_text(server: SmallCodeServer, path: str) -> str | None:
-    for uri in server.session.documents.uris():
-        if (local := uri_to_path(uri)) is not None and str(local) == path:
-            snapshot = server.session.documents.get(uri)
-            return snapshot.text if snapshot else None
-    return navigation.read_disk_text(path)
-
-
 def register(server: SmallCodeServer) -> None:
     """Register the navigation handlers."""
 
@@ -113,6 +105,6 @@ def register(server: SmallCodeServer) -> None:
             snapshot,
             offset,
             params.context.include_declaration,
-            partial(_read_text, server),
+            session.text_of,
         )
         return [to_lsp_location(location, session.documents.encoding) for location in locations]

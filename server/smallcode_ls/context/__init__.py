@@ -1,0 +1,1 @@
+"""Budgeted context from the code graph: what the model sees, counted in its tokens."""
