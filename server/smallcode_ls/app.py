@@ -12,6 +12,7 @@ from typing import Any
 from smallcode_ls import __version__
 from smallcode_ls.context.builder import ContextBuilder
 from smallcode_ls.context.tokens import TokenEstimator
+from smallcode_ls.context.view import GraphViews
 from smallcode_ls.documents import DocumentStore
 from smallcode_ls.graph.cache import SymbolCache, default_cache_dir
 from smallcode_ls.graph.index import WorkspaceIndex
@@ -37,6 +38,7 @@ class Session:
     resolver: JediResolver
     models: ModelService
     estimator: TokenEstimator
+    views: GraphViews
     context: ContextBuilder
     initialization_options: object = None
     closed: threading.Event = field(default_factory=threading.Event)
@@ -87,6 +89,7 @@ def build_session(
     )
     estimator = TokenEstimator()
     documents = DocumentStore(encoding=encoding)
+    views = GraphViews(index)
 
     def text_of(path: str) -> str | None:
         return documents.text_for_path(path) or read_disk_text(path)
@@ -100,5 +103,6 @@ def build_session(
         resolver=JediResolver(root),
         models=ModelService(settings.model, env),
         estimator=estimator,
-        context=ContextBuilder(index, estimator.estimate, text_of),
+        views=views,
+        context=ContextBuilder(index, estimator.estimate, text_of, views),
     )

@@ -117,9 +117,15 @@ def _relative(path: str, root: Path | None) -> str:
 class ContextBuilder:
     """Builds packs from one workspace index; cheap to keep for the session."""
 
-    def __init__(self, index: WorkspaceIndex, count: Counter, read_text: TextReader) -> None:
+    def __init__(
+        self,
+        index: WorkspaceIndex,
+        count: Counter,
+        read_text: TextReader,
+        views: GraphViews | None = None,
+    ) -> None:
         self._index = index
-        self._views = GraphViews(index)
+        self._views = views or GraphViews(index)
         self._count = count
         self._read = read_text
         self._lines: dict[str, list[str]] = {}

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tree_sitter import Tree
+
 from smallcode_ls.documents import DocumentSnapshot
 from smallcode_ls.graph.build import parse_files, parse_path
 from smallcode_ls.graph.cache import CacheEntry, SymbolCache
@@ -197,6 +199,14 @@ class WorkspaceIndex:
             self._open[key] = buffer
             self.version += 1
         return buffer.symbols
+
+    def buffer_tree(self, snapshot: DocumentSnapshot) -> tuple[Tree, bytes] | None:
+        """The live syntax tree of an open buffer, if it is at ``snapshot``'s version."""
+        with self._lock:
+            buffer = self._open.get(_document_key(snapshot))
+        if buffer is None or buffer.version != snapshot.version or buffer.parse.tree is None:
+            return None
+        return buffer.parse.tree, buffer.parse.source
 
     def close_document(self, snapshot: DocumentSnapshot) -> None:
         """Drop an open buffer; the disk copy (re-read now) takes over again."""

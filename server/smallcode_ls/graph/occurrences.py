@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from tree_sitter import Tree
 
 from smallcode_ls.graph.languages import LanguageSpec
 from smallcode_ls.graph.parser import parse_tree
 from smallcode_ls.graph.symbols import Span
 
-__all__ = ["IDENTIFIER_TYPES", "identifier_at", "name_occurrences"]
+__all__ = ["IDENTIFIER_TYPES", "NameAtCursor", "identifier_at", "name_occurrences"]
 
 IDENTIFIER_TYPES = frozenset(
     {
@@ -41,13 +44,31 @@ def name_occurrences(spec: LanguageSpec, source: bytes, name: str) -> list[Span]
     return spans
 
 
-def identifier_at(spec: LanguageSpec, source: bytes, offset: int) -> str | None:
+@dataclass(frozen=True, slots=True)
+class NameAtCursor:
+    """The identifier under the cursor; ``attribute`` when it follows a dot (``x.name``)."""
+
+    name: str
+    attribute: bool
+
+
+def identifier_at(
+    spec: LanguageSpec, source: bytes, offset: int, tree: Tree | None = None
+) -> NameAtCursor | None:
     """The identifier touching byte ``offset`` (cursor right before or after it)."""
-    root = parse_tree(spec, source).root_node
+    root = (tree or parse_tree(spec, source)).root_node
     for probe in (offset, offset - 1):
         if probe < 0:
             continue
         node = root.descendant_for_byte_range(probe, probe)
         if node is not None and node.type in IDENTIFIER_TYPES:
-            return (node.text or b"").decode("utf-8", "replace")
+            parent = node.parent
+            attribute = node.type != "identifier" or (
+                parent is not None
+                and parent.type in ("attribute", "member_expression", "field_expression")
+                and parent.child_by_field_name("object") != node
+                and parent.child_by_field_name("value") != node
+                and parent.child_by_field_name("operand") != node
+            )
+            return NameAtCursor((node.text or b"").decode("utf-8", "replace"), attribute)
     return None

@@ -87,7 +87,14 @@ def register(server: SmallCodeServer) -> None:
         await session.live.current(snapshot.uri)
         locations = await asyncio.get_running_loop().run_in_executor(
             session.jedi_executor,
-            partial(navigation.find_definitions, session.index, session.resolver, snapshot, offset),
+            partial(
+                navigation.find_definitions,
+                session.index,
+                session.views,
+                session.resolver,
+                snapshot,
+                offset,
+            ),
         )
         return [to_lsp_location(location, session.documents.encoding) for location in locations]
 
