@@ -111,3 +111,22 @@ async def test_references_find_identifiers_across_files_but_not_comments(
         ("util.py", 0),
         ("util.py", 3),
     ]
+
+
+async def test_a_file_changed_on_disk_is_reindexed_when_the_client_reports_it(
+    client: LanguageClient, sample_workspace: Path
+) -> None:
+    added = sample_workspace / "pkg/added.py"
+    added.write_text("class Arrived:\n    pass\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=added.resolve().as_uri(), type=types.FileChangeType.Created)
+            ]
+        )
+    )
+    for _ in range(50):
+        result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Arrived"))
+        if result:
+            break
+    assert result and result[0].name == "Arrived"

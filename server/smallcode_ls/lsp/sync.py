@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
@@ -47,15 +48,21 @@ def register(server: SmallCodeServer) -> None:
             session.live.forget(snapshot)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(params: types.DidSaveTextDocumentParams) -> None:
-        path = uri_to_path(params.text_document.uri)
-        if path is not None and server.session.documents.get(params.text_document.uri) is None:
-            server.session.index.refresh_path(str(path))
+    async def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        await _refresh_closed(server, [params.text_document.uri])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
-        session = server.session
-        for event in params.changes:
-            path = uri_to_path(event.uri)
-            if path is not None and session.documents.get(event.uri) is None:
-                session.index.refresh_path(str(path))
+    async def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        await _refresh_closed(server, [event.uri for event in params.changes])
+
+
+async def _refresh_closed(server: SmallCodeServer, uris: list[str]) -> None:
+    """Re-read files changed on disk (off the loop); open buffers stay authoritative."""
+    session = server.session
+    paths = [
+        str(path)
+        for uri in uris
+        if (path := uri_to_path(uri)) is not None and session.documents.get(uri) is None
+    ]
+    for path in paths:
+        await asyncio.to_thread(session.index.refresh_path, path)
