@@ -1,0 +1,1 @@
+"""Helpers for the B2 edit-application benchmark (`bench/edits.py`)."""
