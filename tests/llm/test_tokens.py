@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from smallcode_ls.context.tokens import TokenCounter, TokenEstimator
 from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.endpoints import Endpoint, EndpointKind
-from smallcode_ls.context.tokens import TokenCounter, TokenEstimator
 from tests.support.scripted_llm import ScriptedLLM, json_reply
 
 

@@ -7,6 +7,7 @@ negotiated encoding (ASCII columns are the same in every encoding).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -15,7 +16,15 @@ from smallcode_ls.documents import TextChange
 from smallcode_ls.graph.index import SymbolHit
 from smallcode_ls.graph.symbols import Span, SymbolKind
 from smallcode_ls.navigation import OutlineNode, TextLocation
-from smallcode_ls.positions import PositionEncoding, TextPosition, index_to_column
+from smallcode_ls.patch.changes import ChangeKind, FileChange
+from smallcode_ls.patch.minimal import OffsetEdit, minimal_edits
+from smallcode_ls.positions import (
+    PositionEncoding,
+    TextPosition,
+    index_to_column,
+    line_starts,
+    position_at,
+)
 
 __all__ = [
     "from_lsp_change",
@@ -25,6 +34,8 @@ __all__ = [
     "to_lsp_location",
     "to_lsp_range",
     "to_lsp_symbol_information",
+    "to_lsp_text_edits",
+    "to_lsp_workspace_edit",
     "to_lsp_workspace_symbol",
     "to_uri",
 ]
@@ -155,3 +166,97 @@ def to_lsp_workspace_symbol(hit: SymbolHit, encoding: PositionEncoding) -> types
         ),
         container_name=hit.container or None,
     )
+
+
+TASK_ANNOTATION = "smallcode.task"
+
+
+def to_lsp_text_edits(
+    old_text: str,
+    edits: Sequence[OffsetEdit],
+    encoding: PositionEncoding,
+    annotation_id: str | None = None,
+) -> list[types.TextEdit | types.AnnotatedTextEdit]:
+    """Offset edits on ``old_text`` as LSP text edits in ``encoding`` (annotated when asked)."""
+    starts = line_starts(old_text)
+    out: list[types.TextEdit | types.AnnotatedTextEdit] = []
+    for edit in edits:
+        start = position_at(old_text, starts, edit.start, encoding)
+        end = position_at(old_text, starts, edit.end, encoding)
+        span = types.Range(
+            start=types.Position(start.line, start.character),
+            end=types.Position(end.line, end.character),
+        )
+        if annotation_id is None:
+            out.append(types.TextEdit(range=span, new_text=edit.text))
+        else:
+            out.append(
+                types.AnnotatedTextEdit(annotation_id=annotation_id, range=span, new_text=edit.text)
+            )
+    return out
+
+
+def to_lsp_workspace_edit(
+    changes: Sequence[FileChange],
+    label: str,
+    supports_annotations: bool,
+    encoding: PositionEncoding,
+    *,
+    description: str | None = None,
+    annotation_id: str = TASK_ANNOTATION,
+) -> types.WorkspaceEdit:
+    """One task's changes as a versioned ``WorkspaceEdit`` with ``documentChanges``.
+
+    Open files carry their base version, closed files ``version: null`` (check them first with
+    ``patch.changes.stale_on_disk``). New files become ``CreateFile`` plus an insert, deletions
+    ``DeleteFile``. With annotation support every edit points at one change annotation labelled
+    with the task and ``needsConfirmation`` set, so the client previews the edit.
+    """
+    note = annotation_id if supports_annotations else None
+    document_changes: list[
+        types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+    ] = []
+    for change in changes:
+        identifier = types.OptionalVersionedTextDocumentIdentifier(
+            uri=change.uri, version=change.base_version
+        )
+        if change.kind is ChangeKind.DELETE:
+            document_changes.append(
+                types.DeleteFile(
+                    uri=change.uri,
+                    options=types.DeleteFileOptions(ignore_if_not_exists=False),
+                    annotation_id=note,
+                )
+            )
+            continue
+        if change.kind is ChangeKind.CREATE:
+            document_changes.append(
+                types.CreateFile(
+                    uri=change.uri,
+                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+                    annotation_id=note,
+                )
+            )
+            identifier = types.OptionalVersionedTextDocumentIdentifier(uri=change.uri, version=None)
+            edits = [OffsetEdit(0, 0, change.new_text)] if change.new_text else []
+            old_text = ""
+        else:
+            edits = list(minimal_edits(change.old_text, change.new_text))
+            old_text = change.old_text
+        if edits:
+            document_changes.append(
+                types.TextDocumentEdit(
+                    text_document=identifier,
+                    edits=to_lsp_text_edits(old_text, edits, encoding, note),
+                )
+            )
+    annotations = (
+        {
+            annotation_id: types.ChangeAnnotation(
+                label, needs_confirmation=True, description=description
+            )
+        }
+        if supports_annotations
+        else None
+    )
+    return types.WorkspaceEdit(document_changes=document_changes, change_annotations=annotations)

@@ -60,9 +60,9 @@ async def _refresh_closed(server: SmallCodeServer, uris: list[str]) -> None:
     """Re-read files changed on disk (off the loop); open buffers stay authoritative."""
     session = server.session
     paths = [
-        str(path)
+        str(local)
         for uri in uris
-        if (path := uri_to_path(uri)) is not None and session.documents.get(uri) is None
+        if (local := uri_to_path(uri)) is not None and session.documents.get(uri) is None
     ]
     for path in paths:
         await asyncio.to_thread(session.index.refresh_path, path)

@@ -6,6 +6,15 @@ used comes back as a typed problem with a short hint the agent can send back to 
 
 from __future__ import annotations
 
+from smallcode_ls.parse.edit_types import (
+    EditBlock,
+    EditFormat,
+    EditKind,
+    EditParse,
+    EditProblem,
+    EditProblemCode,
+)
+from smallcode_ls.parse.edits import parse_edits
 from smallcode_ls.parse.json_repair import LenientValue, Truncation, decode_value, read_lenient
 from smallcode_ls.parse.results import (
     Dialect,
@@ -21,6 +30,12 @@ from smallcode_ls.parse.tool_calls import DEFAULT_THINKING_CHARS, parse_tool_cal
 __all__ = [
     "DEFAULT_THINKING_CHARS",
     "Dialect",
+    "EditBlock",
+    "EditFormat",
+    "EditKind",
+    "EditParse",
+    "EditProblem",
+    "EditProblemCode",
     "LenientValue",
     "ParseProblem",
     "ProblemCode",
@@ -30,6 +45,7 @@ __all__ = [
     "ToolSpec",
     "Truncation",
     "decode_value",
+    "parse_edits",
     "parse_tool_calls",
     "read_lenient",
     "strip_thinking",

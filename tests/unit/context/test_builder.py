@@ -26,7 +26,9 @@ FILES = {
         "    return Circle()\n\n\n"
         "def unrelated_helper():\n    pass\n"
     ),
-    "app/core/units.py": 'SCALE = 2.0\n\n\ndef to_metres(value):\n    """Convert to metres."""\n    return value\n',
+    "app/core/units.py": (
+        'SCALE = 2.0\n\n\ndef to_metres(value):\n    """Convert to metres."""\n    return value\n'
+    ),
     "app/report.py": (
         "from .core.shapes import Circle, unit_circle\n"
         "from app.core import units\n"
@@ -36,7 +38,9 @@ FILES = {
         "    ...\n\n\n"
         "def other():\n    return units.to_metres(1)\n"
     ),
-    "tests/test_report.py": "from app.report import total_area\n\n\ndef test_it():\n    assert total_area([]) == 0\n",
+    "tests/test_report.py": (
+        "from app.report import total_area\n\n\ndef test_it():\n    assert total_area([]) == 0\n"
+    ),
 }
 
 
