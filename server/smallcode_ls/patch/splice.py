@@ -20,6 +20,7 @@ from smallcode_ls.patch.match import Match, Rung
 __all__ = ["Spliced", "SpliceConflict", "opcodes", "splice"]
 
 Opcode = tuple[str, int, int, int, int]
+_COUNTERPART = 0.6  # similarity at which a new line is read as the rewrite of an old one
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +98,7 @@ def splice(
                 "An elision marker (`...` / `# ... existing code ...`) stands where lines change; "
                 "write the changed lines in full and keep markers only for unchanged lines.",
             )
-        if any(
-            (left < i1 <= right) if i1 == i2 else (i1 < right and i2 > left + 1)
-            for left, right in match.loose
-        ):
+        if _near_loose_gap(before[i1:i2], after[j1:j2], i1, i2, match.loose):
             return SpliceConflict(
                 EditProblemCode.AMBIGUOUS,
                 "The changed lines sit next to blank lines that differ from the file's, so "
@@ -110,7 +108,7 @@ def splice(
             keep(placed[0])
             pos = max(max(placed) + 1, pos)
         elif j2 > j1:
-            target = _insertion_point(align, before, i1, i2, pos, match.end)
+            target = _insertion_point(contents, align, before, i1, i2, pos, match.end)
             if target is None:
                 return SpliceConflict(
                     EditProblemCode.AMBIGUOUS,
@@ -127,15 +125,63 @@ def splice(
     return Spliced(tuple(out), tuple(out_breaks))
 
 
+def _near_loose_gap(
+    old: Sequence[str], new: Sequence[str], i1: int, i2: int, loose: Sequence[tuple[int, int]]
+) -> bool:
+    """Whether a change cannot be placed exactly because of a blank-line gap next to it.
+
+    Inside a gap nothing can be placed. At a gap's edge, lines the change adds on the
+    gap's side could go before or after the file's extra (or missing) blank lines.
+    """
+    resizes = len(new) != len(old)
+    for left, right in loose:
+        if i1 == i2 and left < i1 <= right:
+            return True
+        if i1 != i2 and i1 < right and i2 > left + 1:
+            return True
+        if resizes and i1 != i2 and i1 == right and _added_before(old[0], new):
+            return True
+        if resizes and i1 != i2 and i2 == left + 1 and _added_before(old[-1], new[::-1]):
+            return True
+    return False
+
+
+def _added_before(line: str, new: Sequence[str]) -> bool:
+    """Whether ``new`` adds lines ahead of the rewrite of ``line`` that cling to it.
+
+    Added lines that end in a blank line form their own paragraph: the file's blank
+    lines go before them. Without a clear rewrite of ``line``, the new lines simply
+    take its place.
+    """
+    target = line.strip()
+    best, best_ratio = 0, 0.0
+    for index, candidate in enumerate(new):
+        ratio = SequenceMatcher(None, target, candidate.strip(), autojunk=False).ratio()
+        if ratio > best_ratio:
+            best, best_ratio = index, ratio
+    return best > 0 and best_ratio >= _COUNTERPART and bool(new[best - 1].strip())
+
+
 def _insertion_point(
-    align: Sequence[int | None], before: Sequence[str], i1: int, i2: int, pos: int, end: int
+    contents: Sequence[str],
+    align: Sequence[int | None],
+    before: Sequence[str],
+    i1: int,
+    i2: int,
+    pos: int,
+    end: int,
 ) -> int | None:
-    """Where a pure insertion goes: right at ``pos`` unless unmatched file lines follow it."""
+    """Where a pure insertion goes: right at ``pos`` unless unmatched file lines follow it.
+
+    Next to an elided run, blank lines at the run's edge make the place ambiguous
+    (before or after them?): refused.
+    """
     following = next((a for a in align[i2:] if a is not None), end)
     if following <= pos:
         return pos
     if i1 > 0 and is_marker(before[i1 - 1]):
-        return following  # "... existing code ..." then new lines: after the elided run
+        # "... existing code ..." then new lines: after the elided run
+        return None if not contents[following - 1].strip() else following
     if i2 < len(before) and is_marker(before[i2]):
-        return pos
+        return None if pos < len(contents) and not contents[pos].strip() else pos
     return None
