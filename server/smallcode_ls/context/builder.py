@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from smallcode_ls.context.candidates import Candidate, TargetText, rank_candidates
+from smallcode_ls.context.candidates import (
+    Candidate,
+    TargetText,
+    class_bases,
+    rank_candidates,
+)
 from smallcode_ls.context.render import outline_lines, symbol_lines, symbol_source
 from smallcode_ls.context.view import GraphView, GraphViews
 from smallcode_ls.graph.index import WorkspaceIndex
@@ -31,6 +36,7 @@ _NEARBY_LINES = 30
 _NOT_A_USE = ("#", "def ", "class ", "from ", "import ", "async def ")
 _CALLER_LIMIT = 12
 _MEMBERS_PER_CLASS = 12
+_STRONG = 10.0  # candidates scored at least this come before class members and filler
 _CLASS_KINDS = {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM}
 
 
@@ -241,38 +247,60 @@ class ContextBuilder:
     def _definitions(
         self, view: GraphView, ranked: Sequence[Candidate], text: TargetText, limit: int
     ) -> Section:
+        """Fill the definitions section in three passes.
+
+        Strong candidates first (with the members the target mentions), then the other
+        members of the classes shown, then low-ranked filler.
+        """
         budget = _Budget(self._count, limit)
         heading = "## Definitions used by the target"
         if not ranked or not budget.take(heading):
             return Section(SectionName.DEFINITIONS, "", 0, (), tuple(c.name for c in ranked))
-        blocks: dict[str, list[str]] = {}
+        blocks: dict[str, list[list[str]]] = {}
+        classes: list[tuple[FileSymbols, int, list[str], set[int]]] = []
         items: list[str] = []
         dropped: list[str] = []
         used_words = text.target + "\n" + text.instruction + "\n" + text.nearby
-        for rank, candidate in enumerate(ranked):
+
+        def add(candidate: Candidate, rank: int) -> None:
             file = view.files.get(candidate.path)
             index = _top_level(file, candidate.name) if file else -1
             if file is None or index < 0:
-                continue
+                return
             lines = self._file_lines(candidate.path)
             members = _members(file, index, used_words) if rank < 8 else []
             rendered = symbol_lines(file, index, lines, members)
-            header = (
-                []
-                if candidate.path in blocks
-                else [f"### {_relative(candidate.path, self._index.root)}"]
-            )
+            header = [] if candidate.path in blocks else [self._header(candidate.path)]
             if not budget.take("\n".join([*header, *rendered])):
                 dropped.append(f"{candidate.path}:{candidate.name}")
-                continue
-            blocks.setdefault(candidate.path, []).extend(rendered)
+                return
+            blocks.setdefault(candidate.path, []).append(rendered)
             items.append(f"{_relative(candidate.path, self._index.root)}:{candidate.name}")
+            if file.symbols[index].kind in _CLASS_KINDS:
+                classes.append((file, index, rendered, set(members)))
+
+        strong = [c for c in ranked if c.score >= _STRONG]
+        for rank, candidate in enumerate(strong):
+            add(candidate, rank)
+        for file, index, rendered, shown in classes:
+            lines = self._file_lines(file.path)
+            for member in _all_members(file, index):
+                if member in shown:
+                    continue
+                extra = symbol_lines(file, member, lines)[:1]
+                if budget.take("\n".join(extra)):
+                    rendered.extend(extra)
+        for candidate in ranked[len(strong) :]:
+            add(candidate, len(ranked))
         body = [heading]
-        for path, rendered_lines in blocks.items():
-            body.append(f"### {_relative(path, self._index.root)}")
-            body.extend(rendered_lines)
+        for path, entries in blocks.items():
+            body.append(self._header(path))
+            body.extend(line for entry in entries for line in entry)
         return Section(SectionName.DEFINITIONS, "\n".join(body), budget.used, tuple(items),
                        tuple(dropped))  # fmt: skip
+
+    def _header(self, path: str) -> str:
+        return f"### {_relative(path, self._index.root)}"
 
     def _file_lines(self, path: str) -> list[str]:
         cached = self._lines.get(path)
@@ -328,15 +356,21 @@ def _target_text(
                           "", nearby, request.text)  # fmt: skip
     symbol = file.symbols[target]
     enclosing = ""
-    parent = symbol.parent
+    bases: tuple[str, ...] = ()
+    parent = symbol.parent if symbol.kind not in _CLASS_KINDS else target
+    while parent >= 0 and file.symbols[parent].kind not in _CLASS_KINDS:
+        parent = file.symbols[parent].parent
+    if symbol.parent >= 0:
+        enclosing = symbol_source(lines, file.symbols[symbol.parent])
     if parent >= 0:
-        enclosing = symbol_source(lines, file.symbols[parent])
+        bases = class_bases(file.symbols[parent].signature)
     return TargetText(
         target=symbol_source(lines, symbol),
         instruction=request.instruction + "\n" + "\n".join(request.diagnostics),
         enclosing=enclosing,
         nearby=nearby,
         file=request.text,
+        bases=bases,
     )
 
 
@@ -345,6 +379,12 @@ def _top_level(file: FileSymbols, name: str) -> int:
         if symbol.parent == -1 and symbol.name == name:
             return index
     return -1
+
+
+def _all_members(file: FileSymbols, index: int) -> list[int]:
+    """Methods and fields of a class, public ones first, in file order."""
+    members = [i for i, symbol in enumerate(file.symbols) if symbol.parent == index]
+    return sorted(members, key=lambda i: (file.symbols[i].name.startswith("_"), i))
 
 
 def _members(file: FileSymbols, index: int, used_words: str) -> list[int]:

@@ -19,7 +19,7 @@ from smallcode_ls.context.modules import Binding, bindings_of
 from smallcode_ls.context.view import GraphView
 from smallcode_ls.graph.symbols import FileSymbols
 
-__all__ = ["Candidate", "TargetText", "rank_candidates"]
+__all__ = ["Candidate", "TargetText", "class_bases", "rank_candidates"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -35,6 +35,7 @@ class TargetText:
     enclosing: str  # the enclosing class or function, if any
     nearby: str  # lines around the target
     file: str  # the whole current file
+    bases: tuple[str, ...] = ()  # base classes of the enclosing class, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,12 @@ def rank_candidates(
                 offer(Candidate(found[0], found[1], 10.0 + score, "module-attribute"))
     for candidate in _unique_names(view, current, weights):
         offer(candidate)
+    for candidate in _same_named_members(view, current, text):
+        offer(candidate)
+    for depth, (path, name) in enumerate(_base_classes(view, current, text.bases)):
+        offer(Candidate(path, name, 90.0 - depth, "base-class"))
+    for candidate in _imported_modules_rest(view, bindings):
+        offer(candidate)
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.path, c.name))
     return ranked[:limit]
 
@@ -126,4 +133,102 @@ def _unique_names(
         path = view.unique_definition(word)
         if path is not None and path != current.path:
             found.append(Candidate(path, word, _score(word, weights, 50), "unique-name"))
+    return found
+
+
+_BASE = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _split_bases(bases: tuple[str, ...]) -> list[str]:
+    return [b for b in bases if "=" not in b and _BASE.fullmatch(b)]
+
+
+def _base_classes(
+    view: GraphView, current: FileSymbols, bases: tuple[str, ...], depth: int = 3
+) -> list[tuple[str, str]]:
+    """Base classes (and theirs, a few levels up) defined in other files."""
+    found: list[tuple[str, str]] = []
+    frontier: list[tuple[FileSymbols, str]] = [(current, base) for base in _split_bases(bases)]
+    seen: set[tuple[str, str]] = set()
+    for _ in range(depth):
+        following: list[tuple[FileSymbols, str]] = []
+        for file, base in frontier:
+            resolved = _resolve_local(view, file, base)
+            if resolved is None or resolved in seen:
+                continue
+            seen.add(resolved)
+            if resolved[0] != current.path:
+                found.append(resolved)
+            owner = view.files.get(resolved[0])
+            if owner is None:
+                continue
+            for symbol in owner.symbols:
+                if symbol.parent == -1 and symbol.name == resolved[1]:
+                    inner = class_bases(symbol.signature)
+                    following.extend((owner, b) for b in _split_bases(inner))
+        frontier = following
+    return found
+
+
+def class_bases(signature: str) -> tuple[str, ...]:
+    """``class A(B, mod.C, metaclass=M):`` -> ("B", "mod.C", "metaclass=M")."""
+    start, end = signature.find("("), signature.rfind(")")
+    if start < 0 or end < start:
+        return ()
+    return tuple(part.strip() for part in signature[start + 1 : end].split(",") if part.strip())
+
+
+def _resolve_local(view: GraphView, file: FileSymbols, name: str) -> tuple[str, str] | None:
+    """Where a (possibly dotted) name used in ``file`` is defined."""
+    head, _, attribute = name.partition(".")
+    for binding in bindings_of(view.modules, file):
+        if binding.local != head:
+            continue
+        if binding.name is None:
+            return view.modules.definition(binding.path, attribute) if attribute else None
+        return (binding.path, binding.name) if not attribute else None
+    if not attribute and any(s.parent == -1 and s.name == name for s in file.symbols):
+        return file.path, name
+    return None
+
+
+def _imported_modules_rest(view: GraphView, bindings: list[Binding]) -> list[Candidate]:
+    """Everything else the imported modules define, as low-ranked filler."""
+    files: list[str] = []
+    for binding in bindings:
+        if binding.path not in files:
+            files.append(binding.path)
+    found = []
+    for order, path in enumerate(files):
+        file = view.files.get(path)
+        if file is None:
+            continue
+        for index, symbol in enumerate(file.symbols):
+            if symbol.parent == -1 and not symbol.name.startswith("__"):
+                found.append(
+                    Candidate(path, symbol.name, 1.0 / (2 + order) - index * 1e-6, "module")
+                )
+    return found
+
+
+_MAX_HOMONYMS = 6
+
+
+def _same_named_members(view: GraphView, current: FileSymbols, text: TargetText) -> list[Candidate]:
+    """Classes elsewhere with a method named like a word of the target's signature line.
+
+    Overrides and delegations (``self.app.add_url_rule`` inside ``add_url_rule``) share
+    names; common names (more than a handful of definitions) say nothing and are skipped.
+    """
+    signature = text.target.split("\n", 1)[0]
+    found = []
+    for word in dict.fromkeys(_WORD.findall(signature)):
+        if word.startswith("__") or len(word) < 4:
+            continue
+        owners = view.members.get(word, [])
+        if not owners or len(owners) > _MAX_HOMONYMS:
+            continue
+        for path, owner in owners:
+            if path != current.path:
+                found.append(Candidate(path, owner, 15.0, "same-name"))
     return found

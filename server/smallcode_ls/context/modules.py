@@ -47,13 +47,20 @@ class ModuleMap:
         return self._files.get(path)
 
     def resolve(self, module: str, level: int, current: str) -> str | None:
-        """The file of ``module`` as imported from ``current`` (``level`` leading dots)."""
+        """The file of ``module`` as imported from ``current`` (``level`` leading dots).
+
+        Relative imports are resolved by folder, as Python does, so namespace packages
+        (folders without ``__init__.py``) work too.
+        """
         if level:
-            package = self.by_path.get(current, "").split(".")
-            if not current.endswith("/__init__.py"):
-                package = package[:-1]
-            base = package[: len(package) - (level - 1)] if level > 1 else package
-            module = ".".join([*base, module] if module else base)
+            base = PurePosixPath(current).parent
+            for _ in range(level - 1):
+                base = base.parent
+            target = base.joinpath(*module.split(".")) if module else base
+            for candidate in (f"{target}.py", f"{target}/__init__.py"):
+                if candidate in self._files:
+                    return candidate
+            return None
         return self.by_module.get(module)
 
     def definition(self, path: str, name: str, hops: int = 0) -> tuple[str, str] | None:
@@ -74,10 +81,11 @@ class ModuleMap:
 
 
 def _dotted(path: str, package_dirs: set[str]) -> str:
+    """Climb through packages, and through namespace folders that sit inside one."""
     pure = PurePosixPath(path)
     parts = [] if pure.name == "__init__.py" else [pure.stem]
     directory = pure.parent
-    while str(directory) in package_dirs:
+    while str(directory) in package_dirs or str(directory.parent) in package_dirs:
         parts.append(directory.name)
         directory = directory.parent
     return ".".join(reversed(parts))

@@ -20,6 +20,7 @@ class GraphView:
     modules: ModuleMap
     top_level: dict[str, list[str]]  # definition name -> files defining it at top level
     files: dict[str, FileSymbols]
+    members: dict[str, list[tuple[str, str]]]  # member name -> (file, top-level class)
 
     def unique_definition(self, name: str) -> str | None:
         """The one file defining ``name`` at top level, if exactly one does."""
@@ -42,11 +43,15 @@ class GraphViews:
             if self._view is None or self._view.version != version:
                 files = self._index.all_files()
                 top: dict[str, list[str]] = {}
+                members: dict[str, list[tuple[str, str]]] = {}
                 for file in files:
                     for symbol in file.symbols:
                         if symbol.parent == -1:
                             top.setdefault(symbol.name, []).append(file.path)
+                        elif file.symbols[symbol.parent].parent == -1:
+                            owner = file.symbols[symbol.parent].name
+                            members.setdefault(symbol.name, []).append((file.path, owner))
                 self._view = GraphView(
-                    version, ModuleMap(files), top, {file.path: file for file in files}
+                    version, ModuleMap(files), top, {file.path: file for file in files}, members
                 )
             return self._view
