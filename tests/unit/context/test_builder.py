@@ -161,3 +161,43 @@ def test_a_large_file_is_shown_as_an_outline_with_the_target_in_full(
     assert file_section.items == ("outline",)
     assert "def helper_59(a, b):" in file_section.text and "x * 59" not in file_section.text
     assert '    """Sum the areas, in square metres."""' in file_section.text
+
+
+def test_methods_of_base_classes_in_other_files_are_offered_and_the_budget_is_filled(
+    tmp_path: Path,
+) -> None:
+    root = write_tree(
+        tmp_path / "ns",
+        {
+            "lib/__init__.py": "",
+            "lib/core/base.py": (  # lib/core has no __init__.py: a namespace folder
+                "class Base:\n"
+                "    def render(self) -> str:\n        return ''\n\n"
+                "    def _helper(self) -> None:\n        pass\n"
+            ),
+            "lib/view.py": (
+                "from .core.base import Base as CoreBase\n\n\n"
+                "class View(CoreBase):\n"
+                "    def show(self) -> str:\n"
+                '        """Show it."""\n'
+                "        ...\n"
+            ),
+        },
+    ).resolve()
+    index = WorkspaceIndex(root, workers=1)
+    index.build()
+    builder = ContextBuilder(index, TokenEstimator().estimate, read_disk_text)
+    path = root / "lib/view.py"
+    pack = builder.build(
+        ContextRequest(
+            path=str(path),
+            text=path.read_text(),
+            line=4,
+            budget_tokens=2000,
+            sections=(SectionName.DEFINITIONS,),
+        )
+    )
+    text = pack.text
+    assert "### lib/core/base.py\nclass Base:" in text
+    assert "    def render(self) -> str:" in text and "    def _helper(self) -> None:" in text
+    assert text.index("def render") < text.index("def _helper")  # public members first
