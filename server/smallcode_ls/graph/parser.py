@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
 
+from smallcode_ls.common_affix import common_prefix, common_suffix
 from smallcode_ls.graph.extract import extract_file_symbols
 from smallcode_ls.graph.languages import LanguageSpec, load_language
 from smallcode_ls.graph.symbols import FileSymbols
@@ -22,28 +23,6 @@ def parse_tree(spec: LanguageSpec, source: bytes, old_tree: Tree | None = None) 
 def parse_file_symbols(spec: LanguageSpec, source: bytes, path: str) -> FileSymbols:
     """Parse a whole file and extract its symbols; the tree is dropped afterwards."""
     return extract_file_symbols(parse_tree(spec, source), source, spec, path)
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    low, high = 0, min(len(a), len(b))
-    while low < high:  # binary search on memcmp-backed slice equality
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    low, high = 0, limit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def _point(source: bytes, offset: int) -> Point:
@@ -68,8 +47,8 @@ class IncrementalParse:
         if self.tree is None:
             self.tree = parse_tree(self.spec, source)
         elif source != old:
-            start = _common_prefix(old, source)
-            suffix = _common_suffix(old, source, min(len(old), len(source)) - start)
+            start = common_prefix(old, source)
+            suffix = common_suffix(old, source, min(len(old), len(source)) - start)
             old_end, new_end = len(old) - suffix, len(source) - suffix
             self.tree.edit(
                 start_byte=start,

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from smallcode_ls.common_affix import common_prefix, common_suffix
+
 __all__ = ["OffsetEdit", "apply_offset_edits", "minimal_edits"]
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -35,8 +37,8 @@ def minimal_edits(old: str, new: str) -> tuple[OffsetEdit, ...]:
     """The few small edits that turn ``old`` into ``new``."""
     if old == new:
         return ()
-    prefix = _common_prefix(old, new)
-    suffix = _common_suffix(old, new, min(len(old), len(new)) - prefix)
+    prefix = common_prefix(old, new)
+    suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
     old_mid, new_mid = old[prefix : len(old) - suffix], new[prefix : len(new) - suffix]
     old_lines, new_lines = _lines(old_mid), _lines(new_mid)
     old_starts = _starts(old_lines, prefix)
@@ -61,33 +63,10 @@ def _starts(lines: Sequence[str], base: int) -> list[int]:
     return starts
 
 
-def _common_prefix(a: str, b: str) -> int:
-    limit = min(len(a), len(b))
-    low, high = 0, limit
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    low, high = 0, max(limit, 0)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
-
-
 def _trimmed(old: str, new: str, a: int, b: int, c: int, d: int) -> OffsetEdit:
     """Shrink old[a:b] -> new[c:d] to the differing characters, off CRLF middles."""
-    head = _common_prefix(old[a:b], new[c:d])
-    tail = _common_suffix(old[a + head : b], new[c + head : d], min(b - a, d - c) - head)
+    head = common_prefix(old[a:b], new[c:d])
+    tail = common_suffix(old[a + head : b], new[c + head : d], min(b - a, d - c) - head)
     start, end = a + head, b - tail
     text_start, text_end = c + head, d - tail
     if 0 < start < len(old) and old[start - 1] == "\r" and old[start] == "\n":
