@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from smallcode_ls.parse.edit_types import EditBlock, EditProblem, EditProblemCode
-from smallcode_ls.patch.lines import FileLines, is_significant
+from smallcode_ls.patch.lines import FileLines, is_marker, is_significant
 from smallcode_ls.patch.match import Match, Miss, Rung, find_runs, locate
 from smallcode_ls.patch.splice import SpliceConflict, splice
 
@@ -73,6 +73,8 @@ def _apply_one(
     state: _State, block: EditBlock, number: int, path: str, total: int
 ) -> BlockResult | EditProblem:
     before, after = list(block.before), list(block.after)
+    if block.marks is None:
+        before, after = _trim_outer_elision(before, after)
     label = _label(block, number, total)
     if not any(line.strip() for line in before):
         if any(line.strip() for line in state.contents):
@@ -108,6 +110,32 @@ def _apply_one(
     state.breaks[found.start : found.end] = spliced.breaks
     state.shifts.append((found.start, len(spliced.contents) - (found.end - found.start)))
     return BlockResult(found.rung, found.score, found.start)
+
+
+def _trim_outer_elision(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
+    """Drop a leading or trailing elision (blank lines and a marker) shared by both sides.
+
+    ``...`` as the first or last real line of a SEARCH block says "the code goes on"; it
+    anchors nothing, and leaving it in makes the block unplaceable.
+    """
+    first = next((i for i, line in enumerate(before) if line.strip()), None)
+    if (
+        first is not None
+        and is_marker(before[first])
+        and before[: first + 1] == after[: first + 1]
+        and any(line.strip() for line in before[first + 1 :])
+    ):
+        before, after = before[first + 1 :], after[first + 1 :]
+    last = next((i for i in range(len(before) - 1, -1, -1) if before[i].strip()), None)
+    if last is not None and is_marker(before[last]):
+        tail = len(before) - last
+        if (
+            len(after) >= tail
+            and before[last:] == after[len(after) - tail :]
+            and any(line.strip() for line in before[:last])
+        ):
+            before, after = before[:last], after[: len(after) - tail]
+    return before, after
 
 
 def _label(block: EditBlock, number: int, total: int) -> str:
