@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--max-tokens", type=int, help="cap the answer (default model.maxOutputTokens)"
     )
+    run = commands.add_parser(
+        "run",
+        help="run an agent task on a file and print the validated edit as a diff",
+        description="Implement a TODO or follow an instruction; writes only with --apply.",
+    )
+    run.add_argument("instruction", help='what to do ("" or "implement TODO" for the TODO)')
+    run.add_argument("target", metavar="FILE[:LINE]", help="the file (and 1-based line)")
+    run.add_argument("--apply", action="store_true", help="write the validated edit to the file")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 
@@ -72,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _configure_logging("WARNING" if args.log_level == "INFO" else args.log_level, args.log_file)
         return asyncio.run(ask(args.prompt, os.environ, args.max_tokens))
+    if args.command == "run":
+        import asyncio
+
+        from smallcode_ls.headless import run
+
+        _configure_logging("WARNING" if args.log_level == "INFO" else args.log_level, args.log_file)
+        return asyncio.run(run(args.instruction, args.target, os.environ, args.apply, args.json))
     _configure_logging(args.log_level, args.log_file)
     # Graph updates run on worker threads; a short GIL switch interval lets the event
     # loop answer a request within ~1 ms instead of waiting out the default 5 ms slice.

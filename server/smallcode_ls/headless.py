@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from smallcode_ls.errors import SmallCodeError
@@ -15,7 +16,7 @@ from smallcode_ls.llm.service import ModelService
 from smallcode_ls.llm.types import ChatMessage, ChatRequest
 from smallcode_ls.settings import parse_settings
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TRUNCATED", "ask"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TRUNCATED", "ask", "run"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -64,3 +65,84 @@ async def ask(
         return EXIT_FAILED
     finally:
         await service.aclose()
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """``FILE[:LINE]`` -> (file, line or "")."""
+    name, _, line = target.rpartition(":")
+    return (name, line) if name and line.isdigit() else (target, "")
+
+
+def _project_root(path: Path) -> Path:
+    for folder in [path.parent, *path.parent.parents]:
+        if any((folder / marker).exists() for marker in (".git", "pyproject.toml", "setup.py")):
+            return folder
+    return path.parent
+
+
+async def run(
+    instruction: str,
+    target: str,
+    env: Mapping[str, str],
+    apply: bool = False,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run one agent task on FILE[:LINE]; print the validated edit as a diff (or JSON)."""
+    import asyncio
+    import json
+    from dataclasses import asdict
+
+    from smallcode_ls.agent.loop import AgentLoop
+    from smallcode_ls.agent.runner import request_for, run_task
+    from smallcode_ls.agent.tasks import TaskOutcome
+    from smallcode_ls.context.builder import ContextBuilder
+    from smallcode_ls.context.tokens import TokenEstimator
+    from smallcode_ls.graph.index import WorkspaceIndex
+    from smallcode_ls.navigation import read_disk_text
+
+    name, line_text = _split_target(target)
+    path = Path(name).resolve()
+    text = read_disk_text(str(path)) if path.is_file() else None
+    if text is None:
+        err.write(f"smallcode: cannot read {name}\n")
+        return EXIT_FAILED
+    line = int(line_text) - 1 if line_text else None
+    settings = parse_settings(None, env=env).settings
+    progress = err.isatty()
+
+    def report(message: str) -> None:
+        if progress:
+            err.write(f"\rsmallcode: {message}\x1b[K")
+            err.flush()
+
+    index = WorkspaceIndex(_project_root(path), max_file_bytes=settings.index.max_file_bytes)
+    report("indexing")
+    await asyncio.to_thread(index.build)
+    loop = AgentLoop(ContextBuilder(index, TokenEstimator().estimate, read_disk_text),
+                     settings.context.budget_tokens)  # fmt: skip
+    models = ModelService(settings.model, env)
+    request = request_for(path, text, instruction, line)
+    try:
+        finished = await run_task(loop, models, settings, request, text, report)
+    except SmallCodeError as exc:
+        err.write(f"\nsmallcode: {exc}\n")
+        return EXIT_FAILED
+    finally:
+        await models.aclose()
+    if progress:
+        err.write("\n")
+    result = finished.result
+    if finished.new_text is not None and apply:
+        path.write_text(finished.new_text, encoding="utf-8")
+        result = type(result)(**{**asdict(result), "outcome": TaskOutcome.APPLIED})
+    if as_json:
+        out.write(json.dumps(asdict(result), indent=2) + "\n")
+    elif result.diff:
+        out.write(result.diff)
+    err.write(
+        f"smallcode: {result.message}; {result.model}, {result.prompt_tokens} prompt + "
+        f"{result.completion_tokens} completion tokens\n"
+    )
+    return EXIT_OK if finished.new_text is not None else EXIT_FAILED

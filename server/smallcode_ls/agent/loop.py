@@ -1,0 +1,142 @@
+"""The agent loop: context -> model -> forgiving parse -> patch -> validate -> feedback -> retry.
+
+Bounded: at most ``max_turns`` model calls; a repeated identical answer ends the
+loop early (the model is stuck). Only a complete answer (terminal finish reason)
+that applies cleanly and parses becomes a candidate text. No I/O here but the
+model call; the caller decides what happens to the candidate (WorkspaceEdit or diff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt
+from smallcode_ls.agent.tasks import TaskRequest
+from smallcode_ls.agent.validate import syntax_problem
+from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
+from smallcode_ls.errors import ModelError
+from smallcode_ls.graph.languages import language_for_path
+from smallcode_ls.graph.parser import parse_file_symbols
+from smallcode_ls.llm.client import ChatClient
+from smallcode_ls.llm.types import ChatMessage, ChatRequest
+from smallcode_ls.patch import apply_model_output
+
+__all__ = ["AgentLoop", "LoopOutcome"]
+
+logger = logging.getLogger(__name__)
+
+Report = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class LoopOutcome:
+    """What the loop produced: a validated new text, or why there is none."""
+
+    new_text: str | None
+    problem: str = ""
+    turns: int = 0
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: list[str] = field(default_factory=list)
+
+
+def _symbol_at(path: str, text: str, line: int) -> str:
+    spec = language_for_path(path)
+    if spec is None:
+        return ""
+    file = parse_file_symbols(spec, text.encode("utf-8", "surrogatepass"), path)
+    best = ""
+    for symbol in file.symbols:
+        if symbol.kind.value in ("function", "method") and (
+            symbol.span.start_line <= line <= symbol.span.end_line
+        ):
+            best = symbol.name
+    return best
+
+
+class AgentLoop:
+    """Runs one task against one document text."""
+
+    def __init__(self, context: ContextBuilder, budget_tokens: int, max_turns: int = 3) -> None:
+        self._context = context
+        self._budget = budget_tokens
+        self._max_turns = max_turns
+
+    async def run(
+        self, client: ChatClient, request: TaskRequest, text: str, report: Report, max_tokens: int
+    ) -> LoopOutcome:
+        """Try up to ``max_turns`` times to get a validated edit of ``text``."""
+        outcome = LoopOutcome(None, model=client.endpoint.model)
+        spec = language_for_path(request.path)
+        language = spec.name if spec else ""
+        # Whole symbol when the task sits in a function (the rest of the file cannot be
+        # lost); whole file otherwise (the format small models get right most often).
+        symbol = _symbol_at(request.path, text, request.line)
+        report("building context")
+        pack = await asyncio.to_thread(
+            self._context.build,
+            ContextRequest(
+                path=request.path,
+                text=text,
+                line=request.line,
+                budget_tokens=self._budget,
+                sections=(SectionName.DEFINITIONS, SectionName.FILE, SectionName.CALLERS),
+            ),
+        )
+        shown = Path(request.path).name
+        messages = [
+            ChatMessage("system", system_prompt()),
+            ChatMessage("user", task_prompt(pack.text, request, symbol, shown, language)),
+        ]
+        previous: set[str] = set()
+        for turn in range(1, self._max_turns + 1):
+            outcome.turns = turn
+            report(f"asking the model (turn {turn}/{self._max_turns})")
+            try:
+                response = await client.chat(
+                    ChatRequest(messages=tuple(messages), max_tokens=max_tokens)
+                )
+            except ModelError as exc:
+                outcome.problem = f"the model call failed: {exc}"
+                return outcome
+            if response.usage is not None:
+                outcome.prompt_tokens += response.usage.prompt_tokens
+                outcome.completion_tokens += response.usage.completion_tokens
+            outcome.model = response.model or outcome.model
+            problem, new_text = self._check(request.path, text, response.text, response.complete)
+            outcome.attempts.append(problem or "ok")
+            if new_text is not None:
+                outcome.new_text = new_text
+                outcome.problem = ""
+                return outcome
+            outcome.problem = problem
+            if response.text in previous:
+                outcome.problem = f"the model repeated an unusable answer ({problem})"
+                return outcome
+            previous.add(response.text)
+            logger.info("turn %d rejected: %s", turn, problem)
+            messages += [
+                ChatMessage("assistant", response.text),
+                ChatMessage("user", feedback_prompt(problem)),
+            ]
+        return outcome
+
+    @staticmethod
+    def _check(path: str, text: str, answer: str, complete: bool) -> tuple[str, str | None]:
+        """Why an answer is unusable, or the validated new text."""
+        if not complete:
+            return "the answer was cut off before the end; send a shorter, complete answer", None
+        result = apply_model_output(text, answer, path)
+        if result.new_text is None:
+            return result.reason or "no edit was found in the answer", None
+        if result.new_text == text:
+            return "the answer changes nothing", None
+        complaint = syntax_problem(path, text, result.new_text)
+        if complaint is not None:
+            return complaint, None
+        return "", result.new_text

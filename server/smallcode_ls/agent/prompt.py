@@ -1,0 +1,51 @@
+"""Prompt text for the agent, from the files in ``prompts/`` (stable parts first)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from smallcode_ls.agent.tasks import TaskKind, TaskRequest
+
+__all__ = ["feedback_prompt", "system_prompt", "task_prompt", "task_sentence"]
+
+
+@cache
+def _template(name: str) -> str:
+    return (
+        resources.files("smallcode_ls.agent").joinpath("prompts", f"{name}.md").read_text("utf-8")
+    )
+
+
+def system_prompt() -> str:
+    """The fixed system prompt (identical across tasks: llama.cpp caches it)."""
+    return _template("system").strip()
+
+
+def task_sentence(request: TaskRequest, symbol: str) -> str:
+    """The request in one or two sentences."""
+    where = f"`{symbol}`" if symbol else "this file"
+    if request.kind is TaskKind.IMPLEMENT_TODO:
+        todo = f": {request.instruction}" if request.instruction else ""
+        return f"Implement the TODO in {where}{todo}. Remove the TODO comment and any stub."
+    if request.kind is TaskKind.FIX_DIAGNOSTIC:
+        problems = "; ".join(request.diagnostics) or request.instruction
+        return f"Fix this problem in {where}: {problems}"
+    return f"In {where}: {request.instruction}"
+
+
+def task_prompt(context: str, request: TaskRequest, symbol: str, path: str, language: str) -> str:
+    """The user message: context, then the request, then the answer format."""
+    template = _template("symbol" if symbol else "file")
+    return template.format(
+        context=context,
+        task=task_sentence(request, symbol),
+        symbol=symbol,
+        path=path,
+        language=language,
+    ).strip()
+
+
+def feedback_prompt(problem: str) -> str:
+    """The retry message after an unusable answer."""
+    return _template("feedback").format(problem=problem).strip()

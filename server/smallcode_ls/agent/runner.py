@@ -1,0 +1,91 @@
+"""Run one task end to end without an editor: the shared core of ``run`` and the LSP commands."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from smallcode_ls.agent.loop import AgentLoop, LoopOutcome
+from smallcode_ls.agent.planning import find_tasks
+from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
+from smallcode_ls.graph.languages import language_for_path
+from smallcode_ls.graph.parser import parse_file_symbols
+from smallcode_ls.llm.service import ModelService
+from smallcode_ls.settings import Settings
+
+__all__ = ["TaskRun", "describe", "request_for", "run_task", "unified_diff"]
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """A finished task: the result to report and the validated text, if any."""
+
+    result: TaskResult
+    new_text: str | None
+
+
+def request_for(
+    path: Path, text: str, instruction: str, line: int | None, version: int | None = None
+) -> TaskRequest:
+    """Turn a headless instruction into a task: a TODO at (or first after) ``line``, if any."""
+    spec = language_for_path(path)
+    file = (
+        parse_file_symbols(spec, text.encode("utf-8", "surrogatepass"), str(path)) if spec else None
+    )
+    start = line or 0
+    spots = find_tasks(text, file, start, len(text.splitlines()) if line is None else start)
+    todo = next((s for s in spots if s.kind is TaskKind.IMPLEMENT_TODO), None)
+    wants_todo = not instruction.strip() or "todo" in instruction.lower()
+    if todo is not None and wants_todo:
+        detail = todo.detail if not instruction.strip() else f"{instruction}. TODO: {todo.detail}"
+        return TaskRequest(TaskKind.IMPLEMENT_TODO, str(path), path.as_uri(), version,
+                           todo.line, detail)  # fmt: skip
+    return TaskRequest(TaskKind.EDIT_SELECTION, str(path), path.as_uri(), version, start,
+                       instruction)  # fmt: skip
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """The change as a unified diff (what the headless run prints)."""
+    name = Path(path).name
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+        )
+    )
+
+
+def describe(outcome: LoopOutcome) -> str:
+    """One line for the user about how the loop went."""
+    if outcome.new_text is not None:
+        return f"validated edit after {outcome.turns} turn(s)"
+    return f"no usable edit after {outcome.turns} turn(s): {outcome.problem}"
+
+
+async def run_task(
+    loop: AgentLoop,
+    models: ModelService,
+    settings: Settings,
+    request: TaskRequest,
+    text: str,
+    report: Report,
+) -> TaskRun:
+    """Run the loop on ``text`` and summarise; never raises for model trouble."""
+    report("starting the model")
+    client = await models.client()
+    outcome = await loop.run(client, request, text, report, settings.model.max_output_tokens)
+    diff = unified_diff(request.path, text, outcome.new_text) if outcome.new_text else ""
+    result = TaskResult(
+        outcome=TaskOutcome.PREVIEW if outcome.new_text is not None else TaskOutcome.FAILED,
+        message=describe(outcome),
+        model=outcome.model,
+        turns=outcome.turns,
+        prompt_tokens=outcome.prompt_tokens,
+        completion_tokens=outcome.completion_tokens,
+        diff=diff,
+        attempts=tuple(outcome.attempts),
+    )
+    return TaskRun(result, outcome.new_text)

@@ -1,0 +1,104 @@
+"""``smallcode-ls run``: the agent without an editor, against a scripted model server."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from smallcode_ls.headless import EXIT_FAILED, EXIT_OK, run
+from tests.support.scripted_llm import ScriptedLLM, stream_reply
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "shapes"
+FIXED = (
+    "```python\n"
+    "def is_palindrome(text: str) -> bool:\n"
+    '    """Return True if text reads the same both ways, ignoring case and non-letters."""\n'
+    "    kept = [c.lower() for c in text if c.isalnum()]\n"
+    "    return kept == kept[::-1]\n"
+    "```"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    target = tmp_path / "shapes"
+    shutil.copytree(EXAMPLE, target)
+    (target / "pyproject.toml").write_text("[project]\nname = 'shapes'\n")
+    return target
+
+
+async def run_on(project: Path, llm: ScriptedLLM, *flags: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+    code = await run(
+        "", str(project / "shapes.py"), env, apply="--apply" in flags,
+        as_json="--json" in flags, out=out, err=err,
+    )  # fmt: skip
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_run_implements_the_todo_and_prints_a_diff_without_writing(project: Path) -> None:
+    before = (project / "shapes.py").read_text()
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([FIXED], usage={"prompt_tokens": 300, "completion_tokens": 60}))
+        code, out, err = await run_on(project, llm)
+    assert code == EXIT_OK
+    assert out.startswith("--- a/shapes.py\n+++ b/shapes.py\n")
+    assert (
+        "-    raise NotImplementedError\n+    kept = [c.lower() for c in text if c.isalnum()]"
+        in out
+    )
+    assert (project / "shapes.py").read_text() == before  # a preview only
+    assert "300 prompt + 60 completion tokens" in err
+    prompt = llm.requests[0].body["messages"][1]["content"]
+    assert "Implement the TODO in `is_palindrome`" in prompt
+    assert "def circle_area" in prompt  # the file is in the context
+
+
+async def test_apply_writes_the_validated_edit(project: Path) -> None:
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([FIXED]))
+        code, out, _ = await run_on(project, llm, "--apply", "--json")
+    assert code == EXIT_OK and json.loads(out)["outcome"] == "applied"
+    text = (project / "shapes.py").read_text()
+    assert "NotImplementedError" not in text and "def circle_area" in text
+
+
+async def test_a_syntax_error_is_fed_back_and_fixed_on_the_second_turn(project: Path) -> None:
+    broken = FIXED.replace("return kept == kept[::-1]", "return kept == kept[::-1")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([broken]), stream_reply([FIXED]))
+        code, out, _ = await run_on(project, llm, "--json")
+    result = json.loads(out)
+    assert code == EXIT_OK and result["turns"] == 2
+    assert result["attempts"][0].startswith("the result has a syntax error at line")
+    feedback = llm.requests[1].body["messages"][-1]["content"]
+    assert (
+        "syntax error" in feedback and llm.requests[1].body["messages"][-2]["role"] == "assistant"
+    )
+
+
+async def test_garbage_three_times_ends_in_a_clear_failure_and_no_edit(project: Path) -> None:
+    before = (project / "shapes.py").read_text()
+    async with ScriptedLLM() as llm:
+        for word in ("I cannot help.", "Sure! Here it is.", "As an AI model..."):
+            llm.enqueue(stream_reply([word]))
+        code, out, err = await run_on(project, llm, "--apply")
+    assert code == EXIT_FAILED and out == ""
+    assert "no usable edit after 3 turn(s)" in err
+    assert (project / "shapes.py").read_text() == before
+    assert len(llm.requests) == 3
+
+
+async def test_a_truncated_answer_is_never_applied(project: Path) -> None:
+    before = (project / "shapes.py").read_text()
+    async with ScriptedLLM() as llm:
+        for _ in range(3):
+            llm.enqueue(stream_reply([FIXED], finish="length"))
+        code, _, err = await run_on(project, llm, "--apply")
+    assert code == EXIT_FAILED and "cut off" in err
+    assert (project / "shapes.py").read_text() == before
