@@ -42,7 +42,7 @@ class ShowContextArgs(_Args):
     diagnostics: list[str] = []
 
 
-def _parse(model: type[ShowContextArgs], args: tuple[Any, ...]) -> ShowContextArgs:
+def _parse(model: type[_Args], args: tuple[Any, ...]) -> _Args:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidRequest(f"expected one object argument, got {len(args)} arguments")
     try:
@@ -69,6 +69,7 @@ def register(server: SmallCodeServer) -> None:
         """Exactly what the model would see for a position and budget."""
         session = server.session
         parsed = _parse(ShowContextArgs, args)
+        assert isinstance(parsed, ShowContextArgs)
         path = uri_to_path(parsed.uri)
         snapshot = session.documents.get(parsed.uri)
         text = snapshot.text if snapshot else (session.text_of(str(path)) if path else None)

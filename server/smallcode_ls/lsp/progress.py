@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -56,6 +57,21 @@ class WorkDoneProgress:
             self._token,
             types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percentage),
         )
+
+    def report_message(self, message: str) -> None:
+        """Show a step ("asking the model (turn 1/3)") without a percentage."""
+        if self._token is not None:
+            self._server.work_done_progress.report(
+                self._token, types.WorkDoneProgressReport(message=message)
+            )
+
+    def on_cancel(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` when the client cancels this progress."""
+        if self._token is None:
+            return
+        future = self._server.work_done_progress.tokens.get(self._token)
+        if future is not None:
+            future.add_done_callback(lambda done: callback() if done.cancelled() else None)
 
     @property
     def cancelled(self) -> bool:

@@ -81,11 +81,12 @@ class SmallCodeServer(LanguageServer):
 
 def build_server(env: Mapping[str, str], cache_dir: Path | None = None) -> SmallCodeServer:
     """Create the server and register every feature module."""
-    from smallcode_ls.lsp import commands, lifecycle, symbols, sync
+    from smallcode_ls.lsp import commands, lifecycle, symbols, sync, tasks
 
     server = SmallCodeServer(env, cache_dir)
     lifecycle.register(server)
     commands.register(server)
     sync.register(server)
     symbols.register(server)
+    tasks.register(server)
     return server

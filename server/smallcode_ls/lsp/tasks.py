@@ -1,0 +1,181 @@
+"""Agent tasks in the editor: code actions (no model call) and the task commands.
+
+A task command runs the agent loop with progress, then sends one versioned,
+annotated ``WorkspaceEdit`` through ``workspace/applyEdit`` - unless the document
+changed meanwhile (stale: never applied) - and answers with a ``TaskResult``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any
+
+from lsprotocol import types
+from pydantic import Field
+
+from smallcode_ls.agent.loop import AgentLoop
+from smallcode_ls.agent.planning import find_tasks
+from smallcode_ls.agent.runner import run_task
+from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
+from smallcode_ls.documents import uri_to_path
+from smallcode_ls.errors import InvalidRequest
+from smallcode_ls.lsp.commands import _Args, _parse
+from smallcode_ls.lsp.convert import to_lsp_workspace_edit
+from smallcode_ls.lsp.errors import handle_errors
+from smallcode_ls.lsp.progress import WorkDoneProgress
+from smallcode_ls.lsp.server import SmallCodeServer
+from smallcode_ls.patch import FileChange
+
+__all__ = ["COMMANDS", "register"]
+
+COMMANDS = {
+    TaskKind.IMPLEMENT_TODO: "smallcode.implementTodo",
+    TaskKind.FIX_DIAGNOSTIC: "smallcode.fixDiagnostic",
+    TaskKind.EDIT_SELECTION: "smallcode.runTask",
+}
+COMMAND_CANCEL = "smallcode.cancelTask"
+_KIND = {
+    TaskKind.IMPLEMENT_TODO: types.CodeActionKind.RefactorRewrite,
+    TaskKind.FIX_DIAGNOSTIC: types.CodeActionKind.QuickFix,
+    TaskKind.EDIT_SELECTION: types.CodeActionKind.RefactorRewrite,
+}
+
+
+class TaskArgs(_Args):
+    """Arguments of the task commands (what the code actions put in their command)."""
+
+    uri: str
+    version: int | None = None
+    line: int = Field(default=0, ge=0)
+    instruction: str = ""
+    diagnostics: list[str] = []
+
+
+def _result(outcome: TaskOutcome, message: str, **extra: Any) -> dict[str, Any]:
+    return asdict(TaskResult(outcome, message, **extra))
+
+
+def register(server: SmallCodeServer) -> None:
+    """Register code actions and the task commands."""
+    running: set[asyncio.Task[Any]] = set()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=list(set(_KIND.values()))),
+    )
+    def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        session = server.session
+        snapshot = session.documents.get(params.text_document.uri)
+        path = uri_to_path(params.text_document.uri)
+        if snapshot is None or path is None:
+            return None
+        start, end = params.range.start, params.range.end
+        diagnostics = {d.message: d for d in params.context.diagnostics}
+        spots = find_tasks(
+            snapshot.text,
+            session.index.file_symbols(str(path)),
+            start.line,
+            end.line,
+            [(d.range.start.line, d.message) for d in params.context.diagnostics],
+            has_selection=start != end,
+        )
+        actions = []
+        for spot in spots:
+            if spot.kind not in COMMANDS:
+                continue
+            arguments = {
+                "uri": snapshot.uri, "version": snapshot.version, "line": spot.line,
+                "instruction": spot.detail,
+                "diagnostics": [spot.detail] if spot.kind is TaskKind.FIX_DIAGNOSTIC else [],
+            }  # fmt: skip
+            diagnostic = (
+                diagnostics.get(spot.detail) if spot.kind is TaskKind.FIX_DIAGNOSTIC else None
+            )
+            actions.append(
+                types.CodeAction(
+                    title=spot.title,
+                    kind=_KIND[spot.kind],
+                    diagnostics=[diagnostic] if diagnostic else None,
+                    command=types.Command(
+                        title=spot.title, command=COMMANDS[spot.kind], arguments=[arguments]
+                    ),
+                )
+            )
+        return actions or None
+
+    async def run(kind: TaskKind, args: tuple[Any, ...]) -> dict[str, Any]:
+        parsed = _parse(TaskArgs, args)
+        assert isinstance(parsed, TaskArgs)
+        if kind is TaskKind.EDIT_SELECTION and not parsed.instruction.strip():
+            raise InvalidRequest("smallcode.runTask needs an instruction")
+        session = server.session
+        snapshot = session.documents.require(parsed.uri)
+        path = uri_to_path(parsed.uri)
+        if path is None:
+            raise InvalidRequest(f"{parsed.uri} is not a file")
+        if parsed.version is not None and snapshot.version != parsed.version:
+            return _result(TaskOutcome.STALE, "the document changed before the task started")
+        request = TaskRequest(kind, str(path), parsed.uri, snapshot.version, parsed.line,
+                              parsed.instruction, tuple(parsed.diagnostics))  # fmt: skip
+        title = f"SmallCode: {kind.value}"
+        progress = WorkDoneProgress(server, title)
+        await progress.begin(path.name)
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        progress.on_cancel(task.cancel)
+        loop = AgentLoop(session.context, session.settings.context.budget_tokens)
+        try:
+            finished = await run_task(
+                loop, session.models, session.settings, request, snapshot.text,
+                lambda message: progress.report_message(message),
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            progress.end("cancelled")
+            return _result(TaskOutcome.CANCELLED, "the task was cancelled; nothing was changed")
+        finally:
+            running.discard(task)
+        result = asdict(finished.result)
+        if finished.new_text is None:
+            progress.end(finished.result.message)
+            return {**result, "outcome": TaskOutcome.FAILED}
+        current = session.documents.get(parsed.uri)
+        if current is None or current.version != snapshot.version:
+            progress.end("stale: the document changed while the task ran")
+            dropped = "the document changed while the task ran; the edit was dropped"
+            return {**result, "outcome": TaskOutcome.STALE, "message": dropped}
+        change = FileChange(parsed.uri, snapshot.version, snapshot.text, finished.new_text)
+        workspace = server.client_capabilities.workspace
+        edit_caps = workspace.workspace_edit if workspace else None
+        annotations = bool(edit_caps and edit_caps.change_annotation_support)
+        label = f"SmallCode: {kind.value} ({finished.result.model})"
+        edit = to_lsp_workspace_edit([change], label, annotations, session.documents.encoding)
+        applied = await server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        )
+        progress.end("applied" if applied.applied else "not applied")
+        if applied.applied:
+            return {**result, "outcome": TaskOutcome.APPLIED}
+        reason = applied.failure_reason or "the editor declined the edit"
+        return {**result, "outcome": TaskOutcome.REJECTED, "message": reason}
+
+    for kind, name in COMMANDS.items():
+
+        def make(kind: TaskKind) -> Any:
+            @handle_errors
+            async def command(*args: Any) -> dict[str, Any]:
+                return await run(kind, args)
+
+            return command
+
+        server.command(name)(make(kind))
+
+    @server.command(COMMAND_CANCEL)
+    @handle_errors
+    async def cancel(*_args: Any) -> dict[str, int]:
+        """Cancel every running task (their commands answer "cancelled")."""
+        tasks = list(running)
+        for task in tasks:
+            task.cancel()
+        return {"cancelled": len(tasks)}

@@ -1,0 +1,208 @@
+"""Agent tasks through a real client: code actions, versioned edits, stale and cancelled runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Union
+
+import pytest_asyncio
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from smallcode_ls.documents import TextChange, apply_change
+from smallcode_ls.positions import PositionEncoding, TextPosition
+from tests.conftest import write_tree
+from tests.e2e.conftest import start_client, wait_for_index
+from tests.support.scripted_llm import ScriptedLLM, stream_reply
+
+SOURCE = (
+    "import math\n\n\n"
+    "def area(r: float) -> float:\n"
+    '    """Area of a circle."""\n'
+    "    # TODO: use math.pi\n"
+    "    raise NotImplementedError\n\n\n"
+    "VALUE = 1\n"
+)
+ANSWER = (
+    "```python\ndef area(r: float) -> float:\n"
+    '    """Area of a circle."""\n    return math.pi * r * r\n```'
+)
+
+
+@pytest_asyncio.fixture
+async def llm() -> AsyncIterator[ScriptedLLM]:
+    async with ScriptedLLM() as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def session(
+    client_name: str, tmp_path: Path, llm: ScriptedLLM
+) -> AsyncIterator[tuple[LanguageClient, str, list[types.ApplyWorkspaceEditParams]]]:
+    root = write_tree(tmp_path / "ws", {"geo.py": SOURCE}).resolve()
+    options = {"smallcode": {"model": {"baseUrl": llm.base_url, "name": "scripted"}}}
+    client = await start_client(
+        client_name, root, tmp_path / "cache", initialization_options=options
+    )
+    edits: list[types.ApplyWorkspaceEditParams] = []
+    _read_code_actions_properly(client)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edits.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    await wait_for_index(client)
+    uri = (root / "geo.py").as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=SOURCE
+            )
+        )
+    )
+    yield client, uri, edits
+    await client.shutdown_session()
+
+
+def _read_code_actions_properly(client: LanguageClient) -> None:
+    """lsprotocol reads any object with a "command" key as a Command, but a CodeAction
+    has one too; tell a CodeAction by its command being an object, as editors do."""
+    converter = client.protocol._converter
+
+    def hook(data: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(data.get("command"), str):
+            return converter.structure(data, types.Command)
+        return converter.structure(data, types.CodeAction)
+
+    converter.register_structure_hook(types.Command | types.CodeAction, hook)  # type: ignore[arg-type]
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)  # noqa: UP007
+
+
+async def model_asked(client: LanguageClient) -> None:
+    """Wait for the task's progress to say the model was asked (no sleeping)."""
+    while not any(
+        isinstance(report, types.WorkDoneProgressReport)
+        and (report.message or "").startswith("asking the model")
+        for reports in client.progress_reports.values()
+        for report in reports
+    ):
+        await client.wait_for_notification("$/progress")
+
+
+async def actions_at(client: LanguageClient, uri: str, line: int) -> list[types.CodeAction]:
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=line, character=0),
+                end=types.Position(line=line, character=0),
+            ),  # fmt: skip
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+async def run_command(client: LanguageClient, action: types.CodeAction) -> dict[str, Any]:
+    assert action.command is not None
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
+    assert isinstance(result, dict)
+    return result
+
+
+async def test_implement_todo_is_offered_on_the_todo_and_not_elsewhere(session) -> None:  # type: ignore[no-untyped-def]
+    client, uri, _ = session
+    titles = [a.title for a in await actions_at(client, uri, 5)]
+    assert "SmallCode: implement TODO" in titles
+    assert "SmallCode: implement TODO" not in [a.title for a in await actions_at(client, uri, 9)]
+
+
+async def test_implement_todo_sends_one_versioned_previewable_edit(
+    session, llm, client_name
+) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    llm.enqueue(stream_reply([ANSWER]))
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    result = await run_command(client, action)
+    assert result["outcome"] == "applied", result
+    assert len(edits) == 1
+    change = edits[0].edit.document_changes[0]  # type: ignore[index]
+    assert isinstance(change, types.TextDocumentEdit)
+    assert change.text_document.uri == uri and change.text_document.version == 1
+    new_text = SOURCE
+    for edit in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                       reverse=True):  # fmt: skip
+        new_text = apply_change(
+            new_text,
+            TextChange(
+                edit.new_text,
+                TextPosition(edit.range.start.line, edit.range.start.character),
+                TextPosition(edit.range.end.line, edit.range.end.character),
+            ),
+            PositionEncoding.UTF16,
+        )
+    assert new_text == SOURCE.replace(
+        "    # TODO: use math.pi\n    raise NotImplementedError\n", "    return math.pi * r * r\n"
+    )
+    if client_name == "visual-studio-code":  # supports change annotations: preview first
+        annotations = edits[0].edit.change_annotations or {}
+        assert any(a.needs_confirmation for a in annotations.values())
+
+
+async def test_the_user_typing_during_the_task_makes_it_stale_and_nothing_is_applied(
+    session,
+    llm,  # type: ignore[no-untyped-def]
+) -> None:
+    client, uri, edits = session
+    slow = stream_reply([ANSWER])
+    assert slow.chunks is not None
+    slow.chunks.insert(0, 1.0)
+    llm.enqueue(slow)
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    pending = asyncio.ensure_future(run_command(client, action))
+    await model_asked(client)  # the model is now "thinking"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(text=SOURCE + "# typed\n")
+            ],
+        )
+    )
+    result = await pending
+    assert result["outcome"] == "stale" and edits == []
+
+
+async def test_cancel_task_stops_the_model_stream_and_applies_nothing(session, llm) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    slow = stream_reply([ANSWER])
+    assert slow.chunks is not None
+    slow.chunks[0:0] = [0.5] * 20
+    llm.enqueue(slow)
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    pending = asyncio.ensure_future(run_command(client, action))
+    await model_asked(client)
+    cancelled = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="smallcode.cancelTask", arguments=[])
+    )
+    assert cancelled == {"cancelled": 1}
+    result = await pending
+    assert result["outcome"] == "cancelled" and edits == []
+    await llm.wait_disconnect(timeout=5)
+
+
+async def test_garbage_answers_end_in_a_clear_failure_without_an_edit(session, llm) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    for word in ("No.", "Maybe later.", "I am a language model."):
+        llm.enqueue(stream_reply([word]))
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    result = await run_command(client, action)
+    assert result["outcome"] == "failed" and result["turns"] == 3 and edits == []
+    assert result["message"].startswith("no usable edit after 3 turn(s)")
