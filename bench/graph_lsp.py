@@ -31,7 +31,7 @@ REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 try:
-    from lspbench import report, ts, workload
+    from lspbench import graph_update, report, ts, workload
     from lspbench.session import SessionConfig, run_session
 except ImportError as exc:  # pragma: no cover - environment guard
     sys.exit(f"import failed ({exc}); run with the project venv: .venv/bin/python {sys.argv[0]}")
@@ -324,6 +324,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("running ours (cold + warm) ...", flush=True)
         runs = run_ours(args, common, logs)
         ours, rep["ours"], rep["ours_warm"] = runs["cold"], runs["cold"], runs["warm"]
+        print("measuring ours in-process: didChange -> graph updated ...", flush=True)
+        rep["ours_graph_update"] = graph_update.measure(
+            wl.root, common["typing_file"], common["typing_events"]
+        )
+        ours["graph_update"] = rep["ours_graph_update"]
     if args.only in ("jedi", "both"):
         print("running jedi-language-server ...", flush=True)
         jedi_argv = jedi_command(args)

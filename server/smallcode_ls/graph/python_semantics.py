@@ -34,6 +34,13 @@ class JediResolver:
     def __init__(self, root: Path | None) -> None:
         self._project = jedi.Project(str(root)) if root is not None else None
 
+    def warm(self, text: str, path: Path | None) -> None:
+        """Parse a freshly opened module ahead of the first request (jedi caches the tree)."""
+        try:
+            jedi.Script(code=text, path=path, project=self._project)
+        except Exception:  # warming is best effort
+            logger.debug("jedi could not parse %s", path, exc_info=True)
+
     def definitions(
         self, text: str, path: Path | None, line: int, column: int
     ) -> list[ResolvedName]:

@@ -26,6 +26,10 @@ def register(server: SmallCodeServer) -> None:
         session = server.session
         snapshot = session.documents.open(item.uri, item.version, item.text, item.language_id)
         session.live.submit(snapshot)
+        if item.language_id == "python":  # so the first go-to-definition is not a cold one
+            asyncio.get_running_loop().run_in_executor(
+                session.jedi_executor, session.resolver.warm, item.text, snapshot.path
+            )
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
