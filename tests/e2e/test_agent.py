@@ -167,7 +167,8 @@ async def test_the_user_typing_during_the_task_makes_it_stale_and_nothing_is_app
     llm.enqueue(slow)
     action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
     pending = asyncio.ensure_future(run_command(client, action))
-    await model_asked(client)  # the model is now "thinking"
+    await model_asked(client)
+    await llm.wait_request(timeout=30)  # the model is now "thinking"
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
@@ -189,6 +190,7 @@ async def test_cancel_task_stops_the_model_stream_and_applies_nothing(session, l
     action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
     pending = asyncio.ensure_future(run_command(client, action))
     await model_asked(client)
+    await llm.wait_request(timeout=30)  # the stream is open
     cancelled = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="smallcode.cancelTask", arguments=[])
     )

@@ -86,6 +86,7 @@ class ScriptedLLM:
         self.disconnects = 0
         self._server: asyncio.Server | None = None
         self._disconnected = asyncio.Event()
+        self._received = asyncio.Event()
         self.port = 0
 
     @property
@@ -106,6 +107,10 @@ class ScriptedLLM:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
+
+    async def wait_request(self, timeout: float) -> None:
+        """Wait until a request has arrived (the client is now waiting for its answer)."""
+        await asyncio.wait_for(self._received.wait(), timeout)
 
     async def wait_disconnect(self, timeout: float) -> None:
         """Wait until a client dropped a connection mid-reply."""
@@ -128,6 +133,7 @@ class ScriptedLLM:
         try:
             request = await self._read_request(reader)
             self.requests.append(request)
+            self._received.set()
             reply = (
                 self.script.popleft() if self.script else json_reply({"error": "no script"}, 500)
             )

@@ -53,7 +53,23 @@ def minimal_edits(old: str, new: str) -> tuple[OffsetEdit, ...]:
         a, b = old_starts[i1], old_starts[i2]
         c, d = new_starts[j1], new_starts[j2]
         edits.append(_trimmed(old, new, a, b, c, d))
-    return tuple(edit for edit in edits if edit.start != edit.end or edit.text)
+    return _merged(old, [edit for edit in edits if edit.start != edit.end or edit.text])
+
+
+def _merged(old: str, edits: list[OffsetEdit]) -> tuple[OffsetEdit, ...]:
+    """Join edits that touch (an insert where a replacement starts, say).
+
+    Clients order same-position edits differently, so no two edits share a boundary.
+    """
+    merged: list[OffsetEdit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if merged and edit.start <= merged[-1].end:
+            last = merged[-1]
+            text = last.text + old[last.end : edit.start] + edit.text
+            merged[-1] = OffsetEdit(last.start, max(last.end, edit.end), text)
+        else:
+            merged.append(edit)
+    return tuple(merged)
 
 
 def _starts(lines: Sequence[str], base: int) -> list[int]:

@@ -42,6 +42,14 @@ def test_minimal_edits_round_trip_through_utf16_lsp_positions(old: str, new: str
     assert _apply_lsp(old, lsp_edits) == new
 
 
+def test_an_insert_where_a_replacement_starts_becomes_one_edit() -> None:
+    # Found by Hypothesis: two edits sharing offset 0 were applied in the wrong order.
+    edits = minimal_edits("\r\n", "\n\ra\n")
+    assert edits == (OffsetEdit(0, 2, "\n\ra\n"),)
+    lsp_edits = to_lsp_text_edits("\r\n", edits, PositionEncoding.UTF16)
+    assert _apply_lsp("\r\n", lsp_edits) == "\n\ra\n"
+
+
 def test_a_one_word_change_is_one_small_edit() -> None:
     old = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
     new = old.replace("return 2", "return 3")
