@@ -102,3 +102,14 @@ async def test_a_truncated_answer_is_never_applied(project: Path) -> None:
         code, _, err = await run_on(project, llm, "--apply")
     assert code == EXIT_FAILED and "cut off" in err
     assert (project / "shapes.py").read_text() == before
+
+
+async def test_an_undefined_name_is_caught_by_the_linter_and_fed_back(project: Path) -> None:
+    sloppy = FIXED.replace("kept == kept[::-1]", "kept == reversed_list(kept)")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([sloppy]), stream_reply([FIXED]))
+        code, out, _ = await run_on(project, llm, "--json")
+    result = json.loads(out)
+    assert code == EXIT_OK and result["turns"] == 2
+    assert "F821 Undefined name `reversed_list`" in result["attempts"][0]
+    assert "new lint errors" in llm.requests[1].body["messages"][-1]["content"]

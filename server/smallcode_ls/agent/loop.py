@@ -16,7 +16,7 @@ from pathlib import Path
 
 from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt
 from smallcode_ls.agent.tasks import TaskRequest
-from smallcode_ls.agent.validate import syntax_problem
+from smallcode_ls.agent.validate import lint_problem, syntax_problem
 from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
 from smallcode_ls.errors import ModelError
 from smallcode_ls.graph.languages import language_for_path
@@ -109,6 +109,11 @@ class AgentLoop:
                 outcome.completion_tokens += response.usage.completion_tokens
             outcome.model = response.model or outcome.model
             problem, new_text = self._check(request.path, text, response.text, response.complete)
+            if new_text is not None:
+                report("checking the edit")
+                lint = await lint_problem(request.path, text, new_text)
+                if lint is not None:
+                    problem, new_text = lint, None
             outcome.attempts.append(problem or "ok")
             if new_text is not None:
                 outcome.new_text = new_text
