@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "ContextSettings",
+    "EscalationSettings",
     "IndexSettings",
     "ModelSettings",
     "Settings",
@@ -56,6 +57,22 @@ class ModelSettings(_Section):
     )
 
 
+class EscalationSettings(_Section):
+    """An optional stronger endpoint, used only after the local model keeps failing."""
+
+    base_url: str = Field(
+        default="", description="OpenAI-compatible endpoint; empty = never escalate"
+    )
+    model: str = Field(default="", description="model name at the escalation endpoint")
+    api_key_env: str = Field(
+        default="SMALLCODE_ESCALATION_API_KEY",
+        description="environment variable holding the escalation endpoint's API key",
+    )
+    after_failures: int = Field(
+        default=2, ge=1, le=10, description="failed local turns before escalating"
+    )
+
+
 class ContextSettings(_Section):
     """How much context the agent may put in front of the model."""
 
@@ -80,6 +97,7 @@ class Settings(_Section):
     """The whole ``smallcode`` section."""
 
     model: ModelSettings = ModelSettings()
+    escalation: EscalationSettings = EscalationSettings()
     context: ContextSettings = ContextSettings()
     index: IndexSettings = IndexSettings()
 
@@ -95,6 +113,8 @@ class SettingsResult:
 _ENV_OVERRIDES = {
     "SMALLCODE_BASE_URL": ("model", "baseUrl"),
     "SMALLCODE_MODEL": ("model", "name"),
+    "SMALLCODE_ESCALATION_BASE_URL": ("escalation", "baseUrl"),
+    "SMALLCODE_ESCALATION_MODEL": ("escalation", "model"),
 }
 
 
@@ -167,7 +187,8 @@ def render_reference() -> str:
         "Generated from `server/smallcode_ls/settings.py` (a test fails when this file drifts).",
         "Section `smallcode`; keys are camelCase. Sources, later wins: defaults,",
         "`initializationOptions`, `workspace/configuration`, environment (`SMALLCODE_BASE_URL`,",
-        "`SMALLCODE_MODEL`). An invalid key is reported by name and replaced by its default.",
+        "`SMALLCODE_MODEL`, `SMALLCODE_ESCALATION_BASE_URL`, `SMALLCODE_ESCALATION_MODEL`). An",
+        "invalid key is reported by name and replaced by its default.",
         "",
         "| key | type | default | description |",
         "|---|---|---|---|",

@@ -113,3 +113,31 @@ async def test_an_undefined_name_is_caught_by_the_linter_and_fed_back(project: P
     assert code == EXIT_OK and result["turns"] == 2
     assert "F821 Undefined name `reversed_list`" in result["attempts"][0]
     assert "new lint errors" in llm.requests[1].body["messages"][-1]["content"]
+
+
+async def test_after_two_failed_turns_the_escalation_endpoint_takes_over_and_is_named(
+    project: Path,
+) -> None:
+    async with ScriptedLLM() as local, ScriptedLLM() as stronger:
+        local.enqueue(stream_reply(["No idea."]), stream_reply(["Still no idea."]))
+        stronger.enqueue(stream_reply([FIXED]))
+        out, err = io.StringIO(), io.StringIO()
+        env = {
+            "SMALLCODE_BASE_URL": local.base_url, "SMALLCODE_MODEL": "tiny",
+            "SMALLCODE_ESCALATION_BASE_URL": stronger.base_url, "SMALLCODE_ESCALATION_MODEL": "big",
+        }  # fmt: skip
+        code = await run("", str(project / "shapes.py"), env, as_json=True, out=out, err=err)
+    result = json.loads(out.getvalue())
+    assert code == EXIT_OK and result["turns"] == 3 and result["model"] == "big"
+    assert len(local.requests) == 2 and len(stronger.requests) == 1
+    assert stronger.requests[0].body["model"] == "big"
+
+
+async def test_without_an_escalation_endpoint_nothing_leaves_the_configured_one(
+    project: Path,
+) -> None:
+    async with ScriptedLLM() as llm:
+        for word in ("a", "b", "c"):
+            llm.enqueue(stream_reply([word]))
+        code, _, _ = await run_on(project, llm)
+    assert code == EXIT_FAILED and len(llm.requests) == 3

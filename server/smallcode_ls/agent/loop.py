@@ -68,9 +68,19 @@ class AgentLoop:
         self._max_turns = max_turns
 
     async def run(
-        self, client: ChatClient, request: TaskRequest, text: str, report: Report, max_tokens: int
+        self,
+        client: ChatClient,
+        request: TaskRequest,
+        text: str,
+        report: Report,
+        max_tokens: int,
+        escalation: tuple[ChatClient, int] | None = None,
     ) -> LoopOutcome:
-        """Try up to ``max_turns`` times to get a validated edit of ``text``."""
+        """Try up to ``max_turns`` times to get a validated edit of ``text``.
+
+        With ``escalation`` = (client, failures), turns after that many failures go to
+        the stronger endpoint; the outcome names the model that produced the edit.
+        """
         outcome = LoopOutcome(None, model=client.endpoint.model)
         spec = language_for_path(request.path)
         language = spec.name if spec else ""
@@ -96,6 +106,9 @@ class AgentLoop:
         previous: set[str] = set()
         for turn in range(1, self._max_turns + 1):
             outcome.turns = turn
+            if escalation is not None and turn == escalation[1] + 1:
+                client = escalation[0]
+                report(f"escalating to {client.endpoint.model or client.endpoint.base_url}")
             report(f"asking the model (turn {turn}/{self._max_turns})")
             try:
                 response = await client.chat(
@@ -107,7 +120,7 @@ class AgentLoop:
             if response.usage is not None:
                 outcome.prompt_tokens += response.usage.prompt_tokens
                 outcome.completion_tokens += response.usage.completion_tokens
-            outcome.model = response.model or outcome.model
+            outcome.model = client.endpoint.model or response.model or outcome.model
             problem, new_text = self._check(request.path, text, response.text, response.complete)
             if new_text is not None:
                 report("checking the edit")

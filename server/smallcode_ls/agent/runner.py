@@ -76,7 +76,11 @@ async def run_task(
     """Run the loop on ``text`` and summarise; never raises for model trouble."""
     report("starting the model")
     client = await models.client()
-    outcome = await loop.run(client, request, text, report, settings.model.max_output_tokens)
+    stronger = models.escalation(settings.escalation)
+    escalation = (stronger, settings.escalation.after_failures) if stronger else None
+    outcome = await loop.run(
+        client, request, text, report, settings.model.max_output_tokens, escalation
+    )
     diff = unified_diff(request.path, text, outcome.new_text) if outcome.new_text else ""
     result = TaskResult(
         outcome=TaskOutcome.PREVIEW if outcome.new_text is not None else TaskOutcome.FAILED,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.embedded import DEFAULT_ALIAS, EmbeddedModel
 from smallcode_ls.llm.endpoints import Endpoint, EndpointKind, detect_kind
-from smallcode_ls.settings import ModelSettings
+from smallcode_ls.settings import EscalationSettings, ModelSettings
 
 __all__ = ["ModelService", "ModelStatus"]
 
@@ -48,6 +48,7 @@ class ModelService:
         self._embedded_factory = embedded_factory
         self._embedded: EmbeddedModel | None = None
         self._client: ChatClient | None = None
+        self._escalation: ChatClient | None = None
 
     @property
     def uses_embedded(self) -> bool:
@@ -80,6 +81,28 @@ class ModelService:
         self._client = ChatClient(endpoint, env=self._env)
         return self._client
 
+    def escalation(self, settings: EscalationSettings) -> ChatClient | None:
+        """The stronger endpoint's client, when one is configured (nothing leaves otherwise)."""
+        if not settings.base_url:
+            return None
+        endpoint = self._escalation.endpoint if self._escalation else None
+        if (
+            endpoint is None
+            or endpoint.base_url != settings.base_url
+            or (endpoint.model != settings.model)
+        ):
+            self._escalation = ChatClient(
+                Endpoint(
+                    settings.base_url,
+                    settings.model,
+                    detect_kind(settings.base_url),
+                    context_window=self._settings.context_window,
+                    api_key_env=settings.api_key_env,
+                ),
+                env=self._env,
+            )
+        return self._escalation
+
     async def reconfigure(self, settings: ModelSettings) -> None:
         """Apply new model settings; the next call builds a new client."""
         if settings == self._settings:
@@ -111,9 +134,10 @@ class ModelService:
 
     async def aclose(self) -> None:
         """Close the client and stop the embedded model."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        for client in (self._client, self._escalation):
+            if client is not None:
+                await client.aclose()
+        self._client = self._escalation = None
         embedded, self._embedded = self._embedded, None
         if embedded is not None:
             await embedded.aclose()
