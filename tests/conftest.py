@@ -59,3 +59,11 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 def sample_workspace(tmp_path: Path) -> Path:
     """A small mixed-language workspace with ignored and vendored folders."""
     return write_tree(tmp_path / "ws", SAMPLE_FILES)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Graph caches and memory go to a per-test folder, never the user's cache."""
+    folder = tmp_path / "smallcode-cache"
+    monkeypatch.setenv("SMALLCODE_CACHE_DIR", str(folder))
+    return folder

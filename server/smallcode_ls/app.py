@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smallcode_ls import __version__
+from smallcode_ls.agent.memory import Memory, memory_path
 from smallcode_ls.context.builder import ContextBuilder
 from smallcode_ls.context.tokens import TokenEstimator
 from smallcode_ls.context.view import GraphViews
@@ -40,6 +41,7 @@ class Session:
     estimator: TokenEstimator
     views: GraphViews
     context: ContextBuilder
+    memory: Memory | None = None
     initialization_options: object = None
     closed: threading.Event = field(default_factory=threading.Event)
     jedi_executor: ThreadPoolExecutor = field(
@@ -68,6 +70,8 @@ class Session:
     def close(self) -> None:
         """Stop background threads and any indexing under way."""
         self.closed.set()
+        if self.memory is not None:
+            self.memory.close()
         self.live.shutdown()
         self.jedi_executor.shutdown(wait=False, cancel_futures=True)
 
@@ -105,4 +109,5 @@ def build_session(
         estimator=estimator,
         views=views,
         context=ContextBuilder(index, estimator.estimate, text_of, views),
+        memory=Memory(memory_path(cache_dir or default_cache_dir(), root)) if root else None,
     )

@@ -95,10 +95,12 @@ async def run(
     from dataclasses import asdict
 
     from smallcode_ls.agent.loop import AgentLoop
+    from smallcode_ls.agent.memory import Memory, memory_path
     from smallcode_ls.agent.runner import request_for, run_task
     from smallcode_ls.agent.tasks import TaskOutcome
     from smallcode_ls.context.builder import ContextBuilder
     from smallcode_ls.context.tokens import TokenEstimator
+    from smallcode_ls.graph.cache import default_cache_dir
     from smallcode_ls.graph.index import WorkspaceIndex
     from smallcode_ls.navigation import read_disk_text
 
@@ -124,13 +126,15 @@ async def run(
                      settings.context.budget_tokens)  # fmt: skip
     models = ModelService(settings.model, env)
     request = request_for(path, text, instruction, line)
+    memory = Memory(memory_path(default_cache_dir(), _project_root(path)))
     try:
-        finished = await run_task(loop, models, settings, request, text, report)
+        finished = await run_task(loop, models, settings, request, text, report, memory)
     except SmallCodeError as exc:
         err.write(f"\nsmallcode: {exc}\n")
         return EXIT_FAILED
     finally:
         await models.aclose()
+        memory.close()
     if progress:
         err.write("\n")
     result = finished.result

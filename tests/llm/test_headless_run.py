@@ -141,3 +141,18 @@ async def test_without_an_escalation_endpoint_nothing_leaves_the_configured_one(
             llm.enqueue(stream_reply([word]))
         code, _, _ = await run_on(project, llm)
     assert code == EXIT_FAILED and len(llm.requests) == 3
+
+
+async def test_the_second_run_sees_notes_from_the_first_marked_untrusted_where_quoted(
+    project: Path,
+) -> None:
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply(["no"]), stream_reply(["no!"]), stream_reply(["nope"]))
+        await run_on(project, llm)
+        llm.enqueue(stream_reply([FIXED]))
+        code, _, _ = await run_on(project, llm)
+    assert code == EXIT_OK
+    prompt = llm.requests[-1].body["messages"][1]["content"]
+    assert "## Notes from earlier tasks" in prompt
+    assert "implementTodo in shapes.py failed after 3 turn(s)" in prompt
+    assert "(untrusted, quotes the repository) task text in shapes.py" in prompt

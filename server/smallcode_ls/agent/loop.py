@@ -75,6 +75,7 @@ class AgentLoop:
         report: Report,
         max_tokens: int,
         escalation: tuple[ChatClient, int] | None = None,
+        notes: tuple[str, ...] = (),
     ) -> LoopOutcome:
         """Try up to ``max_turns`` times to get a validated edit of ``text``.
 
@@ -95,7 +96,13 @@ class AgentLoop:
                 text=text,
                 line=request.line,
                 budget_tokens=self._budget,
-                sections=(SectionName.DEFINITIONS, SectionName.FILE, SectionName.CALLERS),
+                notes=notes,
+                sections=(
+                    SectionName.DEFINITIONS,
+                    SectionName.FILE,
+                    SectionName.CALLERS,
+                    SectionName.MEMORY,
+                ),
             ),
         )
         shown = Path(request.path).name

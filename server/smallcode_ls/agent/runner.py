@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smallcode_ls.agent.loop import AgentLoop, LoopOutcome
+from smallcode_ls.agent.memory import Memory
 from smallcode_ls.agent.planning import find_tasks
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
 from smallcode_ls.graph.languages import language_for_path
@@ -65,6 +66,31 @@ def describe(outcome: LoopOutcome) -> str:
     return f"no usable edit after {outcome.turns} turn(s): {outcome.problem}"
 
 
+def _notes(memory: Memory | None, request: TaskRequest) -> tuple[str, ...]:
+    if memory is None:
+        return ()
+    name = Path(request.path).name
+    found = memory.recall(f"{request.instruction} {name} {request.kind.value}", request.path)
+    return tuple(
+        f"- {'(untrusted, quotes the repository) ' if note.untrusted else ''}{note.text}"
+        for note in found
+    )
+
+
+def _remember(memory: Memory | None, request: TaskRequest, outcome: LoopOutcome) -> None:
+    if memory is None:
+        return
+    name = Path(request.path).name
+    verdict = "succeeded" if outcome.new_text is not None else "failed"
+    notes = [(f"{request.kind.value} in {name} {verdict} after {outcome.turns} turn(s) "
+              f"with {outcome.model}", False)]  # fmt: skip
+    notes += [(f"{request.kind.value} in {name}: rejected answer: {problem}", False)
+              for problem in outcome.attempts if problem != "ok"]  # fmt: skip
+    if request.instruction:
+        notes.append((f"task text in {name}: {request.instruction[:200]}", True))
+    memory.record(request.kind.value, request.path, verdict, outcome.model, outcome.turns, notes)
+
+
 async def run_task(
     loop: AgentLoop,
     models: ModelService,
@@ -72,6 +98,7 @@ async def run_task(
     request: TaskRequest,
     text: str,
     report: Report,
+    memory: Memory | None = None,
 ) -> TaskRun:
     """Run the loop on ``text`` and summarise; never raises for model trouble."""
     report("starting the model")
@@ -79,8 +106,10 @@ async def run_task(
     stronger = models.escalation(settings.escalation)
     escalation = (stronger, settings.escalation.after_failures) if stronger else None
     outcome = await loop.run(
-        client, request, text, report, settings.model.max_output_tokens, escalation
-    )
+        client, request, text, report, settings.model.max_output_tokens, escalation,
+        _notes(memory, request),
+    )  # fmt: skip
+    _remember(memory, request, outcome)
     diff = unified_diff(request.path, text, outcome.new_text) if outcome.new_text else ""
     result = TaskResult(
         outcome=TaskOutcome.PREVIEW if outcome.new_text is not None else TaskOutcome.FAILED,

@@ -46,6 +46,7 @@ class SectionName(StrEnum):
     DEFINITIONS = "definitions"
     FILE = "file"
     CALLERS = "callers"
+    MEMORY = "memory"
     DIAGNOSTICS = "diagnostics"
     TASK = "task"
 
@@ -53,6 +54,7 @@ class SectionName(StrEnum):
 _CAPS = {  # share of the budget a section may take before the definitions get the rest
     SectionName.FILE: 0.45,
     SectionName.CALLERS: 0.10,
+    SectionName.MEMORY: 0.10,
     SectionName.DIAGNOSTICS: 0.10,
     SectionName.TASK: 0.15,
 }
@@ -68,6 +70,7 @@ class ContextRequest:
     budget_tokens: int
     instruction: str = ""
     diagnostics: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # from memory; untrusted ones say so
     sections: tuple[SectionName, ...] = tuple(SectionName)
 
 
@@ -150,6 +153,7 @@ class ContextBuilder:
         for name in (
             SectionName.TASK,
             SectionName.DIAGNOSTICS,
+            SectionName.MEMORY,
             SectionName.FILE,
             SectionName.CALLERS,
         ):
@@ -192,6 +196,10 @@ class ContextBuilder:
             if not request.diagnostics:
                 return Section(name, "", 0)
             return _lines_section(name, ["## Diagnostics", *request.diagnostics], budget)
+        if name is SectionName.MEMORY:
+            if not request.notes:
+                return Section(name, "", 0)
+            return _lines_section(name, ["## Notes from earlier tasks", *request.notes], budget)
         if name is SectionName.FILE:
             return self._file_section(request, current, lines, target, budget)
         return self._callers_section(request, current, target, budget)

@@ -129,7 +129,7 @@ def register(server: SmallCodeServer) -> None:
         try:
             finished = await run_task(
                 loop, session.models, session.settings, request, snapshot.text,
-                lambda message: progress.report_message(message),
+                lambda message: progress.report_message(message), session.memory,
             )  # fmt: skip
         except asyncio.CancelledError:
             progress.end("cancelled")
