@@ -123,7 +123,7 @@ async def run(
     report("indexing")
     await asyncio.to_thread(index.build)
     loop = AgentLoop(ContextBuilder(index, TokenEstimator().estimate, read_disk_text),
-                     settings.context.budget_tokens)  # fmt: skip
+                     settings.context.budget_tokens, index=index)  # fmt: skip
     models = ModelService(settings.model, env)
     request = request_for(path, text, instruction, line)
     memory = Memory(memory_path(default_cache_dir(), _project_root(path)))

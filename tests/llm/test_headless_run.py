@@ -156,3 +156,19 @@ async def test_the_second_run_sees_notes_from_the_first_marked_untrusted_where_q
     assert "## Notes from earlier tasks" in prompt
     assert "implementTodo in shapes.py failed after 3 turn(s)" in prompt
     assert "(untrusted, quotes the repository) task text in shapes.py" in prompt
+
+
+async def test_a_wrong_implementation_fails_the_linked_tests_and_is_fixed_next_turn(
+    project: Path,
+) -> None:
+    wrong = FIXED.replace("return kept == kept[::-1]", "return kept == kept")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([wrong]), stream_reply([FIXED]))
+        code, out, _ = await run_on(project, llm, "--json")
+    result = json.loads(out)
+    assert code == EXIT_OK and result["turns"] == 2
+    assert result["attempts"][0].startswith("these tests fail with your change:")
+    assert "test_shapes.py::test_is_palindrome" in result["attempts"][0]
+    feedback = llm.requests[1].body["messages"][-1]["content"]
+    assert "assert not is_palindrome" in feedback or "AssertionError" in feedback
+    assert not list(project.glob("**/__pycache__"))  # the tests ran in a copy

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt
 from smallcode_ls.agent.tasks import TaskRequest
+from smallcode_ls.agent.testing import linked_tests
 from smallcode_ls.agent.validate import lint_problem, syntax_problem
 from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
 from smallcode_ls.errors import ModelError
+from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.llm.client import ChatClient
@@ -62,10 +64,17 @@ def _symbol_at(path: str, text: str, line: int) -> str:
 class AgentLoop:
     """Runs one task against one document text."""
 
-    def __init__(self, context: ContextBuilder, budget_tokens: int, max_turns: int = 3) -> None:
+    def __init__(
+        self,
+        context: ContextBuilder,
+        budget_tokens: int,
+        max_turns: int = 3,
+        index: WorkspaceIndex | None = None,
+    ) -> None:
         self._context = context
         self._budget = budget_tokens
         self._max_turns = max_turns
+        self._index = index
 
     async def run(
         self,
@@ -111,6 +120,7 @@ class AgentLoop:
             ChatMessage("user", task_prompt(pack.text, request, symbol, shown, language)),
         ]
         previous: set[str] = set()
+        tests = linked_tests(self._index, request.path, symbol) if self._index else None
         for turn in range(1, self._max_turns + 1):
             outcome.turns = turn
             if escalation is not None and turn == escalation[1] + 1:
@@ -134,6 +144,11 @@ class AgentLoop:
                 lint = await lint_problem(request.path, text, new_text)
                 if lint is not None:
                     problem, new_text = lint, None
+            if new_text is not None and tests is not None:
+                report(f"running {len(tests.files)} linked test file(s)")
+                failing = await tests.problem(request.path, text, new_text)
+                if failing is not None:
+                    problem, new_text = failing, None
             outcome.attempts.append(problem or "ok")
             if new_text is not None:
                 outcome.new_text = new_text

@@ -125,7 +125,9 @@ def register(server: SmallCodeServer) -> None:
         assert task is not None
         running.add(task)
         progress.on_cancel(task.cancel)
-        loop = AgentLoop(session.context, session.settings.context.budget_tokens)
+        loop = AgentLoop(
+            session.context, session.settings.context.budget_tokens, index=session.index
+        )
         try:
             finished = await run_task(
                 loop, session.models, session.settings, request, snapshot.text,
