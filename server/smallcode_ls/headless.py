@@ -139,7 +139,9 @@ async def run(
         err.write("\n")
     result = finished.result
     if finished.new_text is not None and apply:
-        path.write_text(finished.new_text, encoding="utf-8")
+        written = Path(finished.path)
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.write_text(finished.new_text, encoding="utf-8")
         result = type(result)(**{**asdict(result), "outcome": TaskOutcome.APPLIED})
     if as_json:
         out.write(json.dumps(asdict(result), indent=2) + "\n")

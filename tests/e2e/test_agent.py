@@ -208,3 +208,23 @@ async def test_garbage_answers_end_in_a_clear_failure_without_an_edit(session, l
     result = await run_command(client, action)
     assert result["outcome"] == "failed" and result["turns"] == 3 and edits == []
     assert result["message"].startswith("no usable edit after 3 turn(s)")
+
+
+async def test_write_tests_creates_the_test_file_through_the_editor(session, llm) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    answer = (
+        "```python\nimport math\n\nfrom geo import area\n\n\n"
+        "def test_area_raises_until_implemented() -> None:\n"
+        "    assert math.pi > 3\n    assert callable(area)\n```"
+    )
+    llm.enqueue(stream_reply([answer]))
+    actions = await actions_at(client, uri, 3)
+    action = next(a for a in actions if a.title == "SmallCode: write tests for area")
+    result = await run_command(client, action)
+    assert result["outcome"] == "applied", result
+    changes = edits[0].edit.document_changes or []
+    create = changes[0]
+    assert isinstance(create, types.CreateFile) and create.uri.endswith("/test_geo.py")
+    insert = changes[1]
+    assert isinstance(insert, types.TextDocumentEdit) and insert.text_document.version is None
+    assert "def test_area_raises_until_implemented" in insert.edits[0].new_text

@@ -172,3 +172,48 @@ async def test_a_wrong_implementation_fails_the_linked_tests_and_is_fixed_next_t
     feedback = llm.requests[1].body["messages"][-1]["content"]
     assert "assert not is_palindrome" in feedback or "AssertionError" in feedback
     assert not list(project.glob("**/__pycache__"))  # the tests ran in a copy
+
+
+TESTS_ANSWER = (
+    "```python\ndef test_circle_area_of_zero() -> None:\n    assert circle_area(0.0) == 0.0\n```"
+)
+
+
+async def test_write_tests_appends_passing_tests_to_the_existing_test_file(project: Path) -> None:
+    before = (project / "test_shapes.py").read_text()
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([TESTS_ANSWER]))
+        out, err = io.StringIO(), io.StringIO()
+        env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+        code = await run("write tests", f"{project / 'shapes.py'}:7", env, apply=True,
+                         out=out, err=err)  # fmt: skip
+    assert code == EXIT_OK, err.getvalue()
+    after = (project / "test_shapes.py").read_text()
+    assert after.startswith(before.rstrip("\n")) and "def test_circle_area_of_zero" in after
+    prompt = llm.requests[0].body["messages"][1]["content"]
+    assert "Write pytest tests for `circle_area`" in prompt and "add new tests only" in prompt
+
+
+async def test_write_tests_creates_a_test_file_and_refuses_failing_tests(tmp_path: Path) -> None:
+    root = tmp_path / "calc"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'calc'\n")
+    (root / "calc.py").write_text(
+        'def double(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n'
+    )
+    wrong = (
+        "```python\nfrom calc import double\n\n\n"
+        "def test_double() -> None:\n    assert double(2) == 5\n```"
+    )
+    right = wrong.replace("== 5", "== 4")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([wrong]), stream_reply([right]))
+        out, err = io.StringIO(), io.StringIO()
+        env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+        code = await run("write tests for double", f"{root / 'calc.py'}:1", env, apply=True,
+                         as_json=True, out=out, err=err)  # fmt: skip
+    result = json.loads(out.getvalue())
+    assert code == EXIT_OK and result["turns"] == 2
+    assert result["attempts"][0].startswith("these tests fail with your change")
+    assert result["diff"].startswith("--- a/test_calc.py\n+++ b/test_calc.py")
+    assert (root / "test_calc.py").read_text().endswith("assert double(2) == 4\n")

@@ -9,14 +9,16 @@ model call; the caller decides what happens to the candidate (WorkspaceEdit or d
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt
+from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt, tests_prompt
 from smallcode_ls.agent.tasks import TaskRequest
-from smallcode_ls.agent.testing import linked_tests
+from smallcode_ls.agent.test_writing import TestTarget, merge_tests
+from smallcode_ls.agent.testing import LinkedTests, linked_tests
 from smallcode_ls.agent.validate import lint_problem, syntax_problem
 from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
 from smallcode_ls.errors import ModelError
@@ -32,6 +34,7 @@ __all__ = ["AgentLoop", "LoopOutcome"]
 logger = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
+Validate = Callable[[str, bool], Awaitable[tuple[str, str | None]]]
 
 
 @dataclass(slots=True)
@@ -45,18 +48,18 @@ class LoopOutcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     attempts: list[str] = field(default_factory=list)
+    path: str = ""  # the file the new text is for
 
 
-def _symbol_at(path: str, text: str, line: int) -> str:
+def _symbol_at(path: str, text: str, line: int, classes: bool = False) -> str:
     spec = language_for_path(path)
     if spec is None:
         return ""
     file = parse_file_symbols(spec, text.encode("utf-8", "surrogatepass"), path)
     best = ""
     for symbol in file.symbols:
-        if symbol.kind.value in ("function", "method") and (
-            symbol.span.start_line <= line <= symbol.span.end_line
-        ):
+        kinds = ("function", "method", "class") if classes else ("function", "method")
+        if symbol.kind.value in kinds and (symbol.span.start_line <= line <= symbol.span.end_line):
             best = symbol.name
     return best
 
@@ -75,6 +78,11 @@ class AgentLoop:
         self._budget = budget_tokens
         self._max_turns = max_turns
         self._index = index
+
+    @property
+    def index(self) -> WorkspaceIndex | None:
+        """The workspace graph the loop uses for linked tests, if any."""
+        return self._index
 
     async def run(
         self,
@@ -119,8 +127,82 @@ class AgentLoop:
             ChatMessage("system", system_prompt()),
             ChatMessage("user", task_prompt(pack.text, request, symbol, shown, language)),
         ]
-        previous: set[str] = set()
         tests = linked_tests(self._index, request.path, symbol) if self._index else None
+
+        async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
+            problem, new_text = self._check(request.path, text, answer, complete)
+            if new_text is not None:
+                report("checking the edit")
+                problem = await lint_problem(request.path, text, new_text) or ""
+            if new_text is not None and not problem and tests is not None:
+                report(f"running {len(tests.files)} linked test file(s)")
+                problem = await tests.problem(request.path, text, new_text) or ""
+            return (problem, None) if problem else ("", new_text)
+
+        outcome.path = request.path
+        return await self._converse(
+            client, messages, validate, report, max_tokens, escalation, outcome
+        )
+
+    async def write_tests(
+        self,
+        client: ChatClient,
+        request: TaskRequest,
+        text: str,
+        target: TestTarget,
+        report: Report,
+        max_tokens: int,
+        escalation: tuple[ChatClient, int] | None = None,
+    ) -> LoopOutcome:
+        """Write (or extend) the test file for the symbol at ``request.line``; run the tests."""
+        outcome = LoopOutcome(None, model=client.endpoint.model, path=str(target.path))
+        symbol = _symbol_at(request.path, text, request.line, classes=True)
+        report("building context")
+        pack = await asyncio.to_thread(
+            self._context.build,
+            ContextRequest(
+                path=request.path, text=text, line=request.line, budget_tokens=self._budget,
+                sections=(SectionName.DEFINITIONS, SectionName.FILE),
+            ),
+        )  # fmt: skip
+        context = pack.text
+        if target.exists:
+            context += f"\n\n## Existing {target.path.name}\n{target.text}"
+        prompt = tests_prompt(context, symbol, Path(request.path).name, target)
+        messages = [ChatMessage("system", system_prompt()), ChatMessage("user", prompt)]
+        test_path = str(target.path)
+        root = self._index.root if self._index and self._index.root else target.path.parent
+        runner = LinkedTests(root, (str(target.path.relative_to(root)),))
+
+        async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
+            if not complete:
+                return "the answer was cut off before the end; send fewer tests", None
+            new_text = merge_tests(target.text, answer)
+            if new_text is None:
+                return "no test functions (def test_...) in a ```python block were found", None
+            problem = syntax_problem(test_path, target.text, new_text)
+            problem = problem or await lint_problem(test_path, target.text, new_text)
+            if not problem and importlib.util.find_spec("pytest") is not None:
+                report("running the new tests")
+                problem = await runner.problem(test_path, target.text, new_text)
+            return (problem, None) if problem else ("", new_text)
+
+        return await self._converse(
+            client, messages, validate, report, max_tokens, escalation, outcome
+        )
+
+    async def _converse(
+        self,
+        client: ChatClient,
+        messages: list[ChatMessage],
+        validate: Validate,
+        report: Report,
+        max_tokens: int,
+        escalation: tuple[ChatClient, int] | None,
+        outcome: LoopOutcome,
+    ) -> LoopOutcome:
+        """Ask, validate, feed problems back; at most ``max_turns`` turns, no repeats."""
+        previous: set[str] = set()
         for turn in range(1, self._max_turns + 1):
             outcome.turns = turn
             if escalation is not None and turn == escalation[1] + 1:
@@ -138,17 +220,7 @@ class AgentLoop:
                 outcome.prompt_tokens += response.usage.prompt_tokens
                 outcome.completion_tokens += response.usage.completion_tokens
             outcome.model = client.endpoint.model or response.model or outcome.model
-            problem, new_text = self._check(request.path, text, response.text, response.complete)
-            if new_text is not None:
-                report("checking the edit")
-                lint = await lint_problem(request.path, text, new_text)
-                if lint is not None:
-                    problem, new_text = lint, None
-            if new_text is not None and tests is not None:
-                report(f"running {len(tests.files)} linked test file(s)")
-                failing = await tests.problem(request.path, text, new_text)
-                if failing is not None:
-                    problem, new_text = failing, None
+            problem, new_text = await validate(response.text, response.complete)
             outcome.attempts.append(problem or "ok")
             if new_text is not None:
                 outcome.new_text = new_text

@@ -6,8 +6,9 @@ from functools import cache
 from importlib import resources
 
 from smallcode_ls.agent.tasks import TaskKind, TaskRequest
+from smallcode_ls.agent.test_writing import TestTarget
 
-__all__ = ["feedback_prompt", "system_prompt", "task_prompt", "task_sentence"]
+__all__ = ["feedback_prompt", "system_prompt", "task_prompt", "task_sentence", "tests_prompt"]
 
 
 @cache
@@ -49,3 +50,21 @@ def task_prompt(context: str, request: TaskRequest, symbol: str, path: str, lang
 def feedback_prompt(problem: str) -> str:
     """The retry message after an unusable answer."""
     return _template("feedback").format(problem=problem).strip()
+
+
+def tests_prompt(context: str, symbol: str, source: str, target: TestTarget) -> str:
+    """The user message for writing tests (new file, or tests appended to an existing one)."""
+    existing = (
+        f"The file {target.path.name} exists (shown above): add new tests only."
+        if target.exists
+        else ""
+    )
+    answer = (
+        "only the new test functions and the imports they need"
+        if target.exists
+        else f"the complete new file {target.path.name}"
+    )
+    return _template("tests").format(
+        context=context, symbol=symbol, source=source, module=target.module,
+        existing=existing, answer=answer,
+    ).strip()  # fmt: skip

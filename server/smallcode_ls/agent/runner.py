@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from smallcode_ls.agent.loop import AgentLoop, LoopOutcome
 from smallcode_ls.agent.memory import Memory
 from smallcode_ls.agent.planning import find_tasks
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
+from smallcode_ls.agent.test_writing import test_target
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.llm.service import ModelService
@@ -19,14 +21,17 @@ from smallcode_ls.settings import Settings
 __all__ = ["TaskRun", "describe", "request_for", "run_task", "unified_diff"]
 
 Report = Callable[[str], None]
+_WRITE_TESTS = re.compile(r"^\s*(write|add)\s+tests?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class TaskRun:
-    """A finished task: the result to report and the validated text, if any."""
+    """A finished task: the result, and the validated new text of ``path`` (if any)."""
 
     result: TaskResult
     new_text: str | None
+    path: str = ""
+    old_text: str = ""  # "" for a file the task creates
 
 
 def request_for(
@@ -40,6 +45,9 @@ def request_for(
     start = line or 0
     spots = find_tasks(text, file, start, len(text.splitlines()) if line is None else start)
     todo = next((s for s in spots if s.kind is TaskKind.IMPLEMENT_TODO), None)
+    if _WRITE_TESTS.match(instruction):
+        return TaskRequest(TaskKind.WRITE_TESTS, str(path), path.as_uri(), version, start,
+                           instruction)  # fmt: skip
     wants_todo = not instruction.strip() or "todo" in instruction.lower()
     if todo is not None and wants_todo:
         detail = todo.detail if not instruction.strip() else f"{instruction}. TODO: {todo.detail}"
@@ -105,12 +113,21 @@ async def run_task(
     client = await models.client()
     stronger = models.escalation(settings.escalation)
     escalation = (stronger, settings.escalation.after_failures) if stronger else None
-    outcome = await loop.run(
-        client, request, text, report, settings.model.max_output_tokens, escalation,
-        _notes(memory, request),
-    )  # fmt: skip
+    old_text = text
+    if request.kind is TaskKind.WRITE_TESTS and loop.index is not None:
+        target = test_target(loop.index, Path(request.path))
+        old_text = target.text
+        outcome = await loop.write_tests(
+            client, request, text, target, report, settings.model.max_output_tokens, escalation
+        )
+    else:
+        outcome = await loop.run(
+            client, request, text, report, settings.model.max_output_tokens, escalation,
+            _notes(memory, request),
+        )  # fmt: skip
     _remember(memory, request, outcome)
-    diff = unified_diff(request.path, text, outcome.new_text) if outcome.new_text else ""
+    path = outcome.path or request.path
+    diff = unified_diff(path, old_text, outcome.new_text) if outcome.new_text else ""
     result = TaskResult(
         outcome=TaskOutcome.PREVIEW if outcome.new_text is not None else TaskOutcome.FAILED,
         message=describe(outcome),
@@ -121,4 +138,4 @@ async def run_task(
         diff=diff,
         attempts=tuple(outcome.attempts),
     )
-    return TaskRun(result, outcome.new_text)
+    return TaskRun(result, outcome.new_text, path, old_text)
