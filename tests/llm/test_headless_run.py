@@ -217,3 +217,21 @@ async def test_write_tests_creates_a_test_file_and_refuses_failing_tests(tmp_pat
     assert result["attempts"][0].startswith("these tests fail with your change")
     assert result["diff"].startswith("--- a/test_calc.py\n+++ b/test_calc.py")
     assert (root / "test_calc.py").read_text().endswith("assert double(2) == 4\n")
+
+
+async def test_a_long_file_without_an_enclosing_function_is_edited_with_search_replace(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    lines = [f"VALUE_{i} = {i}" for i in range(200)]
+    (root / "consts.py").write_text("\n".join(lines) + "\n")
+    answer = "```python\n<<<<<<< SEARCH\nVALUE_7 = 7\n=======\nVALUE_7 = 70\n>>>>>>> REPLACE\n```"
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([answer]))
+        out, err = io.StringIO(), io.StringIO()
+        env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+        code = await run("set VALUE_7 to 70", f"{root / 'consts.py'}:8", env, out=out, err=err)
+    assert code == EXIT_OK, err.getvalue()
+    assert "-VALUE_7 = 7\n+VALUE_7 = 70\n" in out.getvalue()
+    assert "<<<<<<< SEARCH" in llm.requests[0].body["messages"][1]["content"]

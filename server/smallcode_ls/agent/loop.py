@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
 Validate = Callable[[str, bool], Awaitable[tuple[str, str | None]]]
+_WHOLE_FILE_LINES = 150  # longer files are edited with SEARCH/REPLACE when no symbol encloses
 
 
 @dataclass(slots=True)
@@ -125,7 +126,17 @@ class AgentLoop:
         shown = Path(request.path).name
         messages = [
             ChatMessage("system", system_prompt()),
-            ChatMessage("user", task_prompt(pack.text, request, symbol, shown, language)),
+            ChatMessage(
+                "user",
+                task_prompt(
+                    pack.text,
+                    request,
+                    symbol,
+                    shown,
+                    language,
+                    long_file=text.count("\n") > _WHOLE_FILE_LINES,
+                ),
+            ),
         ]
         tests = linked_tests(self._index, request.path, symbol) if self._index else None
 

@@ -35,9 +35,20 @@ def task_sentence(request: TaskRequest, symbol: str) -> str:
     return f"In {where}: {request.instruction}"
 
 
-def task_prompt(context: str, request: TaskRequest, symbol: str, path: str, language: str) -> str:
-    """The user message: context, then the request, then the answer format."""
-    template = _template("symbol" if symbol else "file")
+def task_prompt(
+    context: str,
+    request: TaskRequest,
+    symbol: str,
+    path: str,
+    language: str,
+    long_file: bool = False,
+) -> str:
+    """The user message: context, then the request, then the answer format.
+
+    The format: the whole symbol when the task sits in one, the whole file when it is
+    short, SEARCH/REPLACE with a worked example otherwise.
+    """
+    template = _template("symbol" if symbol else "search_replace" if long_file else "file")
     return template.format(
         context=context,
         task=task_sentence(request, symbol),
