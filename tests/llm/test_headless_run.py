@@ -235,3 +235,45 @@ async def test_a_long_file_without_an_enclosing_function_is_edited_with_search_r
     assert code == EXIT_OK, err.getvalue()
     assert "-VALUE_7 = 7\n+VALUE_7 = 70\n" in out.getvalue()
     assert "<<<<<<< SEARCH" in llm.requests[0].body["messages"][1]["content"]
+
+
+async def test_a_multi_step_instruction_is_planned_and_each_step_validated(tmp_path: Path) -> None:
+    root = tmp_path / "plan"
+    root.mkdir()
+    (root / "consts.py").write_text("\n".join(f"VALUE_{i} = {i}" for i in range(200)) + "\n")
+
+    def block(name: str, old: str, new: str) -> str:
+        return (
+            f"```python\n<<<<<<< SEARCH\n{name} = {old}\n=======\n"
+            f"{name} = {new}\n>>>>>>> REPLACE\n```"
+        )
+
+    instruction = "Two changes:\n1. set VALUE_7 to 70\n2. set VALUE_8 to 80"
+    env_for = lambda llm: {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "m"}  # noqa: E731
+    async with ScriptedLLM() as llm:
+        llm.enqueue(
+            stream_reply([block("VALUE_7", "7", "70")]), stream_reply([block("VALUE_8", "8", "80")])
+        )
+        out, err = io.StringIO(), io.StringIO()
+        code = await run(
+            instruction, str(root / "consts.py"), env_for(llm), as_json=True, out=out, err=err
+        )
+    result = json.loads(out.getvalue())
+    assert code == EXIT_OK and result["turns"] == 2
+    assert result["attempts"] == [
+        "step 1/2: set VALUE_7 to 70: ok",
+        "step 2/2: set VALUE_8 to 80: ok",
+    ]
+    assert "+VALUE_7 = 70" in result["diff"] and "+VALUE_8 = 80" in result["diff"]
+    assert "set VALUE_8 to 80" in llm.requests[1].body["messages"][1]["content"]
+
+    async with ScriptedLLM() as llm:  # a failing step: nothing at all is applied
+        llm.enqueue(stream_reply([block("VALUE_7", "7", "70")]))
+        for _ in range(3):
+            llm.enqueue(stream_reply(["I give up."]))
+        out, err = io.StringIO(), io.StringIO()
+        code = await run(
+            instruction, str(root / "consts.py"), env_for(llm), apply=True, out=out, err=err
+        )
+    assert code == EXIT_FAILED and "step 2/2: set VALUE_8 to 80 failed" in err.getvalue()
+    assert "VALUE_7 = 7\n" in (root / "consts.py").read_text()

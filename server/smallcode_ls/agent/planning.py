@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from smallcode_ls.agent.tasks import TaskKind, TaskSpot
 from smallcode_ls.graph.symbols import FileSymbols, SymbolKind
 
-__all__ = ["find_tasks"]
+__all__ = ["find_tasks", "plan_steps"]
 
 _TODO = re.compile(r"(?:#|//|/\*|\*)\s*(TODO|FIXME)\b[:\s]*(?P<text>.*)", re.IGNORECASE)
 _STUB = re.compile(r"^\s*(raise\s+NotImplementedError\b.*|pass|\.\.\.)\s*$")
@@ -83,3 +83,13 @@ def find_tasks(
             TaskSpot(TaskKind.EDIT_SELECTION, "SmallCode: edit selection...", start_line, symbol)
         )
     return spots
+
+
+_STEP = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+(?P<step>\S.*)$")
+
+
+def plan_steps(instruction: str) -> list[str]:
+    """The steps of a multi-step instruction (a list of "-" or "1." items), else []."""
+    steps = [match.group("step").strip() for line in instruction.splitlines()
+             if (match := _STEP.match(line))]  # fmt: skip
+    return steps if len(steps) >= 2 else []

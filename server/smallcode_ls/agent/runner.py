@@ -5,16 +5,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smallcode_ls.agent.loop import AgentLoop, LoopOutcome
 from smallcode_ls.agent.memory import Memory
-from smallcode_ls.agent.planning import find_tasks
+from smallcode_ls.agent.planning import find_tasks, plan_steps
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
 from smallcode_ls.agent.test_writing import test_target
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
+from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.service import ModelService
 from smallcode_ls.settings import Settings
 
@@ -99,6 +100,44 @@ def _remember(memory: Memory | None, request: TaskRequest, outcome: LoopOutcome)
     memory.record(request.kind.value, request.path, verdict, outcome.model, outcome.turns, notes)
 
 
+async def _run_plan(
+    loop: AgentLoop,
+    client: ChatClient,
+    request: TaskRequest,
+    text: str,
+    steps: list[str],
+    report: Report,
+    settings: Settings,
+    escalation: tuple[ChatClient, int] | None,
+    notes: tuple[str, ...],
+) -> LoopOutcome:
+    """One validated edit per step, each on the text the previous step left; all or nothing."""
+    total = LoopOutcome(None, model=client.endpoint.model, path=request.path)
+    current = text
+    for number, step in enumerate(steps, start=1):
+        label = f"step {number}/{len(steps)}: {step}"
+        report(label)
+        sub = replace(request, instruction=step)
+
+        def step_report(message: str, label: str = label) -> None:
+            report(f"{label} - {message}")
+
+        outcome = await loop.run(
+            client, sub, current, step_report, settings.model.max_output_tokens, escalation, notes
+        )
+        total.turns += outcome.turns
+        total.prompt_tokens += outcome.prompt_tokens
+        total.completion_tokens += outcome.completion_tokens
+        total.model = outcome.model
+        total.attempts += [f"{label}: {attempt}" for attempt in outcome.attempts]
+        if outcome.new_text is None:
+            total.problem = f"{label} failed: {outcome.problem}"
+            return total
+        current = outcome.new_text
+    total.new_text = current
+    return total
+
+
 async def run_task(
     loop: AgentLoop,
     models: ModelService,
@@ -120,6 +159,11 @@ async def run_task(
         outcome = await loop.write_tests(
             client, request, text, target, report, settings.model.max_output_tokens, escalation
         )
+    elif steps := plan_steps(request.instruction):
+        outcome = await _run_plan(
+            loop, client, request, text, steps, report, settings, escalation,
+            _notes(memory, request),
+        )  # fmt: skip
     else:
         outcome = await loop.run(
             client, request, text, report, settings.model.max_output_tokens, escalation,
