@@ -228,3 +228,60 @@ async def test_write_tests_creates_the_test_file_through_the_editor(session, llm
     insert = changes[1]
     assert isinstance(insert, types.TextDocumentEdit) and insert.text_document.version is None
     assert "def test_area_raises_until_implemented" in insert.edits[0].new_text
+
+
+async def test_fix_diagnostic_is_a_quickfix_for_the_diagnostic_and_fixes_it_on_turn_two(
+    session,
+    llm,  # type: ignore[no-untyped-def]
+) -> None:
+    client, uri, edits = session
+    diagnostic = types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=6, character=4), end=types.Position(line=6, character=30)
+        ),  # fmt: skip
+        message="area() always raises NotImplementedError",
+        source="checker",
+    )
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    fixes = [a for a in result or [] if isinstance(a, types.CodeAction)
+             and a.kind == types.CodeActionKind.QuickFix]  # fmt: skip
+    assert len(fixes) == 1 and list(fixes[0].diagnostics or []) == [diagnostic]
+    broken = ANSWER.replace("math.pi * r * r", "math.pi * r * (r")
+    llm.enqueue(stream_reply([broken]), stream_reply([ANSWER]))
+    outcome = await run_command(client, fixes[0])
+    assert outcome["outcome"] == "applied" and outcome["turns"] == 2
+    assert outcome["attempts"][0].startswith("the result has a syntax error")
+    assert (
+        "Fix this problem in `area`: area() always raises"
+        in (llm.requests[0].body["messages"][1]["content"])
+    )
+    assert len(edits) == 1
+
+
+async def test_edit_selection_runs_the_instruction_the_client_supplies(session, llm) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=3, character=0), end=types.Position(line=6, character=10)
+            ),  # fmt: skip
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    action = next(a for a in result or [] if a.title == "SmallCode: edit selection...")
+    assert isinstance(action, types.CodeAction) and action.command is not None
+    arguments = dict(action.command.arguments[0])  # type: ignore[index]
+    arguments["instruction"] = "use math.pi"  # what the client asked the user for
+    llm.enqueue(stream_reply([ANSWER]))
+    outcome = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="smallcode.runTask", arguments=[arguments])
+    )
+    assert outcome["outcome"] == "applied" and len(edits) == 1
+    assert "In `area`: use math.pi" in llm.requests[0].body["messages"][1]["content"]
