@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Union
 
+import pytest
 import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -285,3 +286,32 @@ async def test_edit_selection_runs_the_instruction_the_client_supplies(session, 
     )
     assert outcome["outcome"] == "applied" and len(edits) == 1
     assert "In `area`: use math.pi" in llm.requests[0].body["messages"][1]["content"]
+
+
+async def test_cancel_request_stops_a_running_task_with_exactly_one_answer(session, llm) -> None:  # type: ignore[no-untyped-def]
+    from pygls.exceptions import JsonRpcException
+
+    client, uri, edits = session
+    slow = stream_reply([ANSWER])
+    assert slow.chunks is not None
+    slow.chunks[0:0] = [0.5] * 20
+    llm.enqueue(slow)
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    assert action.command is not None
+    pending = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            ),
+            msg_id="task-to-cancel",
+        )
+    )
+    await model_asked(client)
+    await llm.wait_request(timeout=30)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="task-to-cancel"))
+    with pytest.raises(JsonRpcException) as error:
+        await pending
+    assert error.value.code == types.LSPErrorCodes.RequestCancelled
+    await llm.wait_disconnect(timeout=10)  # the model stream was closed
+    assert edits == []

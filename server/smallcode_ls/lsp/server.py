@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,19 @@ class SmallCodeProtocol(LanguageServerProtocol):
 
     ``DocumentStore`` is the one mirror (it refuses bad changes instead of
     clamping them); keeping pygls's copy too would apply every change twice.
+    It also lets ``$/cancelRequest`` reach work started by ``workspace/executeCommand``
+    (pygls cancels only its own wrapper there): commands register a cancel hook.
     """
+
+    def __init__(self, server: LanguageServer, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.cancel_hooks: dict[str | int, Callable[[], object]] = {}
+
+    def _handle_cancel_notification(self, msg_id: str | int) -> None:
+        hook = self.cancel_hooks.pop(msg_id, None)
+        super()._handle_cancel_notification(msg_id)
+        if hook is not None:
+            hook()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> _Dispatch:

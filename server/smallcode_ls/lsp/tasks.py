@@ -158,6 +158,10 @@ def register(server: SmallCodeServer) -> None:
         assert task is not None
         running.add(task)
         progress.on_cancel(task.cancel)
+        request_id = server.protocol.msg_id
+        hooks = getattr(server.protocol, "cancel_hooks", {})
+        if request_id is not None:
+            hooks[request_id] = task.cancel
         loop = AgentLoop(
             session.context, session.settings.context.budget_tokens, index=session.index
         )
@@ -171,6 +175,8 @@ def register(server: SmallCodeServer) -> None:
             return _result(TaskOutcome.CANCELLED, "the task was cancelled; nothing was changed")
         finally:
             running.discard(task)
+            if request_id is not None:
+                hooks.pop(request_id, None)
         result = asdict(finished.result)
         if finished.new_text is None:
             progress.end(finished.result.message)
