@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchkit import machine_facts  # noqa: E402
 from recall_lib import metrics, pysrc, scoring  # noqa: E402
 from recall_lib.groundtruth import DefIndex, GtItem, JediGT, PyreflyGT, pyrefly_version  # noqa: E402
 from recall_lib.retrievers import (  # noqa: E402
@@ -69,36 +69,8 @@ def ensure_venv(cache: Path, name: str, req: str, probe: str) -> Path:
     return py
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def _mem_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
-
-
 def machine() -> dict[str, Any]:
-    return {
-        "nproc": os.cpu_count(),
-        "affinity_cpus": len(os.sched_getaffinity(0)),
-        "cpu_model": _cpu_model(),
-        "mem_gib": _mem_gib(),
-        "kernel": platform.release(),
-        "python": sys.version.split()[0],
-        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
-    }
+    return {**machine_facts(), "pythonhashseed": os.environ.get("PYTHONHASHSEED")}
 
 
 def _git_rev() -> str:

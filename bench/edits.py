@@ -16,8 +16,6 @@ import collections
 import datetime as dt
 import hashlib
 import json
-import os
-import platform
 import random
 import subprocess
 import sys
@@ -27,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchkit import machine_facts  # noqa: E402
 from edits_lib import perturb  # noqa: E402
 from edits_lib.appliers import (  # noqa: E402
     GIT_PLAIN,
@@ -76,25 +75,7 @@ def log(msg: str) -> None:
 
 
 def machine() -> dict[str, Any]:
-    cpu, mem = "unknown", None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpus_in_affinity": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu,
-        "mem_gib": mem,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-    }
+    return {**machine_facts()}
 
 
 def ensure_aider_venv(venv: Path) -> Path:

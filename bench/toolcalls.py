@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -21,6 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchkit import machine_facts  # noqa: E402
 from toolcalls_lib.peers import build_peers  # noqa: E402
 from toolcalls_lib.variants import SYNTACTIC, messages  # noqa: E402
 from toolcalls_lib.workload import PAIRS, ensure_sdists, sample_edits  # noqa: E402
@@ -63,21 +62,7 @@ def classify(got: list[Any] | None, gold: list[Any]) -> str:
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-    }
+    return {**machine_facts()}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,7 +7,6 @@ Gold is the old file with only that hunk applied.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchkit import sha256_file
 
 DEFAULT_PROJECTS = "requests:2.32.5:2.34.2,rich:14.3.2:15.0.0,flask:3.0.3:3.1.3"
 CONTEXT = 3
@@ -71,14 +72,6 @@ def parse_projects(spec: str) -> list[Project]:
 def split_lines(text: str) -> list[str]:
     """Split on \\n only (str.splitlines also splits on \\f, \\x1c, \\u2028, ...)."""
     return _LINE.findall(text)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _norm(name: str) -> str:

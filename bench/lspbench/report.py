@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import benchkit
 
 from .stats import ratio
 
@@ -51,37 +50,9 @@ def venv_versions(python: str, packages: Sequence[str]) -> dict[str, Any]:
         return {"interpreter": python, "error": repr(exc)}
 
 
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def _mem_total_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
 def machine_facts() -> dict[str, Any]:
     """Host facts recorded with every report."""
-    return {
-        "nproc": os.cpu_count(),
-        "affinity_cpus": len(os.sched_getaffinity(0)),
-        "cpu_model": _cpu_model(),
-        "mem_total_gb": _mem_total_gb(),
-        "kernel": platform.release(),
-        "bench_python": sys.version.split()[0],
-        "bench_interpreter": sys.executable,
-    }
+    return benchkit.machine_facts()
 
 
 def _get(data: dict[str, Any] | None, *path: str) -> Any:

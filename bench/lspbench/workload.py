@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchkit import sha256_file
 
 DJANGO_SPEC = "django>=5.2,<5.3"
 SMOKE_SUBTREES = ("django/db", "django/utils")
@@ -30,15 +31,6 @@ class Workload:
     @property
     def megabytes(self) -> float:
         return self.total_bytes / 1e6
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def python_files(root: Path) -> list[Path]:
@@ -123,7 +115,7 @@ def prepare(cache: Path, smoke: bool, pip_python: str, refresh: bool) -> Workloa
     files = python_files(root)
     total = sum(p.stat().st_size for p in files)
     name = f"{full_root.name}{' (smoke: ' + ', '.join(SMOKE_SUBTREES) + ')' if smoke else ''}"
-    return Workload(name, root, sdist.name, sha256_of(sdist), files, total)
+    return Workload(name, root, sdist.name, sha256_file(sdist), files, total)
 
 
 def ensure_jedi_venv(cache: Path, base_python: str) -> Path:

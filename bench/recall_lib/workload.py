@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -10,6 +9,8 @@ import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchkit import sha256_file
 
 DEFAULT_PROJECTS = "Django==5.2.19,flask==3.1.3,rich==15.0.0,requests==2.34.2"
 SKIP_DIRS = frozenset({".git", ".tox", "__pycache__", "build", "dist", ".aider.tags.cache.v4"})
@@ -55,14 +56,6 @@ def parse_projects(text: str) -> list[ProjectSpec]:
         name, ver = item.split("==", 1)
         out.append(ProjectSpec(name.strip(), ver.strip()))
     return out
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _find_sdist(cache: Path, spec: ProjectSpec) -> Path | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import random
 import subprocess
 import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchkit import sha256_file
 
 PAIRS = (
     ("requests", "2.32.5", "2.34.2"),
@@ -29,14 +30,6 @@ class Edit:
     replace: str
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ensure_sdists(cache: Path) -> dict[str, dict[str, str]]:
     """Download the six sdists once; returns {name-ver: {file, sha256}}."""
     sdists = cache / "sdists"
@@ -50,7 +43,7 @@ def ensure_sdists(cache: Path) -> dict[str, dict[str, str]]:
                        "--no-deps", f"{name}=={ver}", "-d", str(sdists)]  # fmt: skip
                 subprocess.run(cmd, check=True)
                 found = sorted(sdists.glob(f"{name}-{ver}.tar.gz"))
-            facts[f"{name}-{ver}"] = {"file": found[0].name, "sha256": _sha256(found[0])}
+            facts[f"{name}-{ver}"] = {"file": found[0].name, "sha256": sha256_file(found[0])}
     return facts
 
 
