@@ -13,13 +13,15 @@ from smallcode_ls.agent.memory import Memory
 from smallcode_ls.agent.planning import find_tasks, plan_steps
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
 from smallcode_ls.agent.test_writing import test_target
+from smallcode_ls.documents import DocumentStore, uri_to_path
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.service import ModelService
+from smallcode_ls.patch import ChangeKind, FileChange, content_sha256
 from smallcode_ls.settings import Settings
 
-__all__ = ["TaskRun", "describe", "request_for", "run_task", "unified_diff"]
+__all__ = ["TaskRun", "describe", "file_change", "request_for", "run_task", "unified_diff"]
 
 Report = Callable[[str], None]
 _WRITE_TESTS = re.compile(r"^\s*(write|add)\s+tests?\b", re.IGNORECASE)
@@ -183,3 +185,32 @@ async def run_task(
         attempts=tuple(outcome.attempts),
     )
     return TaskRun(result, outcome.new_text, path, old_text)
+
+
+def file_change(
+    documents: DocumentStore, finished: TaskRun, uri: str, version: int | None
+) -> FileChange | None:
+    """The change to send: the task's document, or another file (a test file it wrote).
+
+    A file that is not open gets ``version: null`` and is checked against the disk
+    first; a new file becomes a create. None when the disk moved under the task.
+    """
+    assert finished.new_text is not None
+    target = Path(finished.path).resolve()
+    if uri_to_path(uri) == target:
+        return FileChange(uri, version, finished.old_text, finished.new_text)
+    target_uri = target.as_uri()
+    open_copy = documents.get(target_uri)
+    if open_copy is not None:
+        if open_copy.text != finished.old_text:
+            return None
+        return FileChange(target_uri, open_copy.version, open_copy.text, finished.new_text)
+    if not finished.old_text:
+        if target.exists():
+            return None
+        return FileChange(target_uri, None, "", finished.new_text, ChangeKind.CREATE)
+    on_disk = target.read_text(encoding="utf-8") if target.is_file() else None
+    if on_disk != finished.old_text:
+        return None
+    return FileChange(target_uri, None, finished.old_text, finished.new_text,
+                      base_sha256=content_sha256(finished.old_text))  # fmt: skip

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -17,9 +16,8 @@ from pydantic import Field
 
 from smallcode_ls.agent.loop import AgentLoop
 from smallcode_ls.agent.planning import find_tasks
-from smallcode_ls.agent.runner import TaskRun, run_task
+from smallcode_ls.agent.runner import file_change, run_task
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
-from smallcode_ls.app import Session
 from smallcode_ls.documents import uri_to_path
 from smallcode_ls.errors import InvalidRequest
 from smallcode_ls.lsp.commands import _Args, _parse
@@ -27,7 +25,6 @@ from smallcode_ls.lsp.convert import to_lsp_workspace_edit
 from smallcode_ls.lsp.errors import handle_errors
 from smallcode_ls.lsp.progress import WorkDoneProgress
 from smallcode_ls.lsp.server import SmallCodeServer
-from smallcode_ls.patch import ChangeKind, FileChange, content_sha256
 
 __all__ = ["COMMANDS", "register"]
 
@@ -58,35 +55,6 @@ class TaskArgs(_Args):
 
 def _result(outcome: TaskOutcome, message: str, **extra: Any) -> dict[str, Any]:
     return asdict(TaskResult(outcome, message, **extra))
-
-
-def _change_for(
-    session: Session, finished: TaskRun, uri: str, version: int | None
-) -> FileChange | None:
-    """The change to send: the task's document, or another file (a test file it wrote).
-
-    A file that is not open gets ``version: null`` and is checked against the disk
-    first; a new file becomes a create. None when the disk moved under the task.
-    """
-    assert finished.new_text is not None
-    target = Path(finished.path).resolve()
-    if uri_to_path(uri) == target:
-        return FileChange(uri, version, finished.old_text, finished.new_text)
-    target_uri = target.as_uri()
-    open_copy = session.documents.get(target_uri)
-    if open_copy is not None:
-        if open_copy.text != finished.old_text:
-            return None
-        return FileChange(target_uri, open_copy.version, open_copy.text, finished.new_text)
-    if not finished.old_text:
-        if target.exists():
-            return None
-        return FileChange(target_uri, None, "", finished.new_text, ChangeKind.CREATE)
-    on_disk = target.read_text(encoding="utf-8") if target.is_file() else None
-    if on_disk != finished.old_text:
-        return None
-    return FileChange(target_uri, None, finished.old_text, finished.new_text,
-                      base_sha256=content_sha256(finished.old_text))  # fmt: skip
 
 
 def register(server: SmallCodeServer) -> None:
@@ -186,7 +154,7 @@ def register(server: SmallCodeServer) -> None:
             progress.end("stale: the document changed while the task ran")
             dropped = "the document changed while the task ran; the edit was dropped"
             return {**result, "outcome": TaskOutcome.STALE, "message": dropped}
-        change = _change_for(session, finished, parsed.uri, snapshot.version)
+        change = file_change(session.documents, finished, parsed.uri, snapshot.version)
         if change is None:
             progress.end("stale: the file changed on disk")
             moved = "the file changed on disk while the task ran; the edit was dropped"
