@@ -124,6 +124,10 @@ def find_definitions(
             direct = graph_definition(index, views, snapshot, cursor.name, offset)
             if direct is not None:
                 return [direct]
+        if cursor is not None and cursor.attribute:
+            unique = unique_member(views, cursor.name)
+            if unique is not None:
+                return [unique]
         line, column = _line_col(snapshot.text, offset)
         resolved = resolver.definitions(snapshot.text, snapshot.path, line, column)
         locations = []
@@ -236,6 +240,37 @@ def _rebinds(function: Node, name: str) -> bool:
         ):
             return True
     return False
+
+
+_BUILTIN_MEMBERS = frozenset(
+    name
+    for kind in (str, bytes, list, dict, set, frozenset, tuple, int, float, object, BaseException)
+    for name in dir(kind)
+)
+
+
+def unique_member(views: GraphViews, name: str) -> TextLocation | None:
+    """The one definition of attribute ``name``, when the workspace has exactly one.
+
+    Names that builtin types also have are left to jedi; for the rest, the graph
+    answers in a millisecond where jedi's inference can take seconds.
+    """
+    if name in _BUILTIN_MEMBERS or name.startswith("__"):
+        return None
+    view = views.current()
+    owners = view.members.get(name, [])
+    top = view.top_level.get(name, [])
+    if len(owners) + len(top) != 1 or not owners:
+        return None
+    path, owner = owners[0]
+    file = view.files.get(path)
+    if file is None:
+        return None
+    for symbol in file.symbols:
+        parent = symbol.parent
+        if symbol.name == name and parent >= 0 and file.symbols[parent].name == owner:
+            return TextLocation(path, symbol.name_span, file.non_ascii_lines)
+    return None
 
 
 def graph_definition(

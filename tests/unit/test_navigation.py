@@ -70,11 +70,33 @@ def test_a_name_the_function_rebinds_is_left_to_jedi(
     assert [f.span.start_line for f in found] == [text[: text.index("def shadow")].count("\n")]
 
 
-def test_an_attribute_goes_to_jedi(index: WorkspaceIndex, sample_workspace: Path) -> None:
+def test_an_attribute_defined_once_in_the_workspace_comes_from_the_graph(
+    index: WorkspaceIndex, sample_workspace: Path
+) -> None:
     resolver = RecordingResolver(sample_workspace)
     snapshot = snapshot_of(sample_workspace / "pkg/models.py")
     found = find_definitions(
         index, GraphViews(index), resolver, snapshot, at(snapshot.text, "self.size", 6)
     )
-    assert resolver.calls == 1
+    assert resolver.calls == 0
     assert [(f.span.start_line, f.span.start_col) for f in found] == [(8, 4)]
+
+
+def test_an_attribute_defined_twice_or_shared_with_builtins_goes_to_jedi(
+    sample_workspace: Path,
+) -> None:
+    extra = sample_workspace / "pkg/other.py"
+    extra.write_text("class Gadget:\n    size = 2\n\n    def append(self):\n        pass\n")
+    index = WorkspaceIndex(sample_workspace, workers=1)
+    index.build()
+    resolver = RecordingResolver(sample_workspace)
+    snapshot = snapshot_of(sample_workspace / "pkg/models.py")
+    found = find_definitions(
+        index, GraphViews(index), resolver, snapshot, at(snapshot.text, "self.size", 6)
+    )
+    assert resolver.calls == 1  # two `size` definitions: jedi decides
+    assert [(Path(f.path).name, f.span.start_line) for f in found] == [("models.py", 8)]
+    text = "items = []\nitems.append(1)\n"
+    snapshot = snapshot_of(extra, text)
+    find_definitions(index, GraphViews(index), resolver, snapshot, at(text, "append", 1))
+    assert resolver.calls == 2  # `append` is a list method too
