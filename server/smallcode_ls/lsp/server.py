@@ -85,6 +85,13 @@ class SmallCodeServer(LanguageServer):
             self._session.close()
         self._session = session
 
+    @property
+    def cancel_hooks(self) -> dict[str | int, Callable[[], object]]:
+        """Callbacks run when ``$/cancelRequest`` names a request (by id)."""
+        protocol = self.protocol
+        assert isinstance(protocol, SmallCodeProtocol)
+        return protocol.cancel_hooks
+
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         """Show a message to the user and log it to the client's output."""
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

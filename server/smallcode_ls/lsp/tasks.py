@@ -127,9 +127,8 @@ def register(server: SmallCodeServer) -> None:
         running.add(task)
         progress.on_cancel(task.cancel)
         request_id = server.protocol.msg_id
-        hooks = getattr(server.protocol, "cancel_hooks", {})
         if request_id is not None:
-            hooks[request_id] = task.cancel
+            server.cancel_hooks[request_id] = task.cancel
         loop = AgentLoop(
             session.context, session.settings.context.budget_tokens, index=session.index
         )
@@ -144,7 +143,7 @@ def register(server: SmallCodeServer) -> None:
         finally:
             running.discard(task)
             if request_id is not None:
-                hooks.pop(request_id, None)
+                server.cancel_hooks.pop(request_id, None)
         result = asdict(finished.result)
         if finished.new_text is None:
             progress.end(finished.result.message)
