@@ -17,22 +17,30 @@ from smallcode_ls.lsp.errors import handle_errors
 from smallcode_ls.lsp.server import SmallCodeServer
 from smallcode_ls.positions import TextPosition, line_starts, offset_at, position_at
 
-__all__ = ["COMMAND_SHOW_CONTEXT", "COMMAND_STATUS", "register"]
+__all__ = [
+    "COMMAND_SHOW_CONTEXT",
+    "COMMAND_STATUS",
+    "CommandArgs",
+    "parse_command_args",
+    "register",
+]
 
 COMMAND_STATUS = "smallcode.status"
 COMMAND_SHOW_CONTEXT = "smallcode.showContext"
 
 
-class _Args(BaseModel):
+class CommandArgs(BaseModel):
+    """Base of every command's arguments: camelCase keys, unknown keys refused."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-class _Position(_Args):
+class _Position(CommandArgs):
     line: int = Field(ge=0)
     character: int = Field(ge=0)
 
 
-class ShowContextArgs(_Args):
+class ShowContextArgs(CommandArgs):
     """Arguments of ``smallcode.showContext``."""
 
     uri: str
@@ -42,7 +50,8 @@ class ShowContextArgs(_Args):
     diagnostics: list[str] = []
 
 
-def _parse(model: type[_Args], args: tuple[Any, ...]) -> _Args:
+def parse_command_args(model: type[CommandArgs], args: tuple[Any, ...]) -> CommandArgs:
+    """Validate a command's single object argument; InvalidRequest names what is wrong."""
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidRequest(f"expected one object argument, got {len(args)} arguments")
     try:
@@ -68,7 +77,7 @@ def register(server: SmallCodeServer) -> None:
     async def show_context(*args: Any) -> dict[str, Any]:
         """Exactly what the model would see for a position and budget."""
         session = server.session
-        parsed = _parse(ShowContextArgs, args)
+        parsed = parse_command_args(ShowContextArgs, args)
         assert isinstance(parsed, ShowContextArgs)
         path = uri_to_path(parsed.uri)
         snapshot = session.documents.get(parsed.uri)

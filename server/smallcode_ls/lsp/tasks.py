@@ -20,7 +20,7 @@ from smallcode_ls.agent.runner import file_change, run_task
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
 from smallcode_ls.documents import uri_to_path
 from smallcode_ls.errors import InvalidRequest
-from smallcode_ls.lsp.commands import _Args, _parse
+from smallcode_ls.lsp.commands import CommandArgs, parse_command_args
 from smallcode_ls.lsp.convert import to_lsp_workspace_edit
 from smallcode_ls.lsp.errors import handle_errors
 from smallcode_ls.lsp.progress import WorkDoneProgress
@@ -43,7 +43,7 @@ _KIND = {
 }
 
 
-class TaskArgs(_Args):
+class TaskArgs(CommandArgs):
     """Arguments of the task commands (what the code actions put in their command)."""
 
     uri: str
@@ -106,7 +106,7 @@ def register(server: SmallCodeServer) -> None:
         return actions or None
 
     async def run(kind: TaskKind, args: tuple[Any, ...]) -> dict[str, Any]:
-        parsed = _parse(TaskArgs, args)
+        parsed = parse_command_args(TaskArgs, args)
         assert isinstance(parsed, TaskArgs)
         if kind is TaskKind.EDIT_SELECTION and not parsed.instruction.strip():
             raise InvalidRequest("smallcode.runTask needs an instruction")
