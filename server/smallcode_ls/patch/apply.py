@@ -106,10 +106,48 @@ def _apply_one(
     spliced = splice(state.contents, state.breaks, found, before, after, block.marks)
     if isinstance(spliced, SpliceConflict):
         return _problem(spliced.code, f"{label}: {spliced.message}", number, path)
+    if found.rung is Rung.ELISION and not _blank_lines_kept(after, spliced.contents):
+        return _problem(
+            EditProblemCode.AMBIGUOUS,
+            f"{label}: the blank lines of your REPLACE text cannot be kept where the file's "
+            "lines differ from your SEARCH text. Copy the lines around the change exactly.",
+            number,
+            path,
+        )
     state.contents[found.start : found.end] = spliced.contents
     state.breaks[found.start : found.end] = spliced.breaks
     state.shifts.append((found.start, len(spliced.contents) - (found.end - found.start)))
     return BlockResult(found.rung, found.score, found.start)
+
+
+def _blank_lines_kept(after: Sequence[str], result: Sequence[str]) -> bool:
+    """Whether neighbouring REPLACE lines keep their blank-line spacing in the result.
+
+    Around an elided run the change may land on either side of the file's blank lines;
+    when the result spaces two consecutive REPLACE lines differently than the model
+    wrote them, the placement was a guess.
+    """
+    stripped = [line.strip() for line in result]
+    cursor = 0
+    previous: int | None = None  # where the last placed REPLACE line landed
+    gap = 0  # blank lines the model wrote since that line
+    for line in after:
+        text = line.strip()
+        if not text:
+            gap += 1
+            continue
+        if is_marker(line):
+            previous, gap = None, 0
+            continue
+        try:
+            where = stripped.index(text, cursor)
+        except ValueError:  # a drifted line keeps the file's text: no anchor here
+            previous, gap = None, 0
+            continue
+        if previous is not None and where - previous - 1 != gap:
+            return False
+        previous, gap, cursor = where, 0, where + 1
+    return True
 
 
 def _trim_outer_elision(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
