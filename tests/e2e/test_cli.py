@@ -113,3 +113,44 @@ async def test_tcp_mode_serves_one_client_on_loopback(
     finally:
         process.kill()
         await process.wait()
+
+
+def test_every_request_gets_exactly_one_answer_with_the_right_code(tmp_path: Path) -> None:
+    uri = (tmp_path / "x.py").as_uri()
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "textDocument/documentSymbol",
+         "params": {"textDocument": {"uri": uri}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "initialize",
+         "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 3, "method": "no/such/method", "params": {}},
+        {"jsonrpc": "2.0", "id": 4, "method": "textDocument/documentSymbol", "params": {}},
+        {"jsonrpc": "2.0", "id": 5, "method": "workspace/executeCommand",
+         "params": {"command": "smallcode.showContext", "arguments": ["not an object"]}},
+        {"jsonrpc": "2.0", "id": 6, "method": "shutdown"},
+        {"jsonrpc": "2.0", "id": 7, "method": "workspace/symbol", "params": {"query": "x"}},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ]  # fmt: skip
+    result = subprocess.run(
+        [*SERVER, "--stdio"],
+        input=b"".join(frame(m) for m in messages),
+        capture_output=True,
+        timeout=60,
+        env={"SMALLCODE_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
+    )
+    answers: dict[object, list[dict[str, object]]] = {}
+    for message in read_frames(result.stdout):
+        if "id" in message and "method" not in message:
+            answers.setdefault(message["id"], []).append(message)
+    assert sorted(answers) == [1, 2, 3, 4, 5, 6, 7]
+    assert all(len(replies) == 1 for replies in answers.values())
+
+    def code(request_id: int) -> object:
+        error = answers[request_id][0].get("error")
+        return error["code"] if isinstance(error, dict) else None
+
+    assert [code(i) for i in (1, 3, 4, 5, 7)] == [-32002, -32601, -32602, -32602, -32600]
+    assert "got str" in answers[5][0]["error"]["message"]  # type: ignore[index]
+    assert code(2) is None and code(6) is None
+    assert b"Traceback" not in result.stdout
+    assert result.returncode == 0

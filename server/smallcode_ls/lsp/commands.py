@@ -53,7 +53,8 @@ class ShowContextArgs(CommandArgs):
 def parse_command_args(model: type[CommandArgs], args: tuple[Any, ...]) -> CommandArgs:
     """Validate a command's single object argument; InvalidRequest names what is wrong."""
     if len(args) != 1 or not isinstance(args[0], dict):
-        raise InvalidRequest(f"expected one object argument, got {len(args)} arguments")
+        got = f"{len(args)} arguments" if len(args) != 1 else type(args[0]).__name__
+        raise InvalidRequest(f"expected one object argument, got {got}")
     try:
         return model.model_validate(args[0])
     except ValidationError as exc:

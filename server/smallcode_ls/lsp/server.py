@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcServerNotInitialized
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -18,6 +23,7 @@ __all__ = ["SmallCodeServer", "build_server"]
 
 
 _Dispatch = Generator[Any, Any, None]
+_ANSWERED = object()  # a message already answered while it was being read
 
 
 class SmallCodeProtocol(LanguageServerProtocol):
@@ -32,6 +38,28 @@ class SmallCodeProtocol(LanguageServerProtocol):
     def __init__(self, server: LanguageServer, converter: Any) -> None:
         super().__init__(server, converter)
         self.cancel_hooks: dict[str | int, Callable[[], object]] = {}
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Answer a request whose params do not fit its method (pygls drops it unanswered)."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if not (isinstance(data, dict) and "id" in data and "method" in data):
+                raise
+            error = JsonRpcInvalidParams(f"invalid params for {data['method']}")
+            self._send_response(data["id"], error=error.to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message: Any) -> None:
+        """After ``shutdown`` only ``exit`` is valid: other requests get InvalidRequest."""
+        if message is _ANSWERED:
+            return
+        method = getattr(message, "method", None)
+        if self._shutdown and method not in (None, types.EXIT) and hasattr(message, "id"):
+            error = JsonRpcInvalidRequest("the server is shutting down")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)
 
     def _handle_cancel_notification(self, msg_id: str | int) -> None:
         hook = self.cancel_hooks.pop(msg_id, None)
