@@ -122,8 +122,9 @@ async def run(
     index = WorkspaceIndex(_project_root(path), max_file_bytes=settings.index.max_file_bytes)
     report("indexing")
     await asyncio.to_thread(index.build)
-    loop = AgentLoop(ContextBuilder(index, TokenEstimator().estimate, read_disk_text),
-                     settings.context.budget_tokens, index=index)  # fmt: skip
+    estimator = TokenEstimator()
+    loop = AgentLoop(ContextBuilder(index, estimator.estimate, read_disk_text),
+                     settings.context.budget_tokens, index=index, estimator=estimator)  # fmt: skip
     models = ModelService(settings.model, env)
     request = request_for(path, text, instruction, line)
     memory = Memory(memory_path(default_cache_dir(), _project_root(path)))

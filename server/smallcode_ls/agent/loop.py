@@ -21,6 +21,7 @@ from smallcode_ls.agent.test_writing import TestTarget, merge_tests
 from smallcode_ls.agent.testing import LinkedTests, linked_tests
 from smallcode_ls.agent.validate import lint_problem, syntax_problem
 from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
+from smallcode_ls.context.tokens import TokenEstimator
 from smallcode_ls.errors import ModelError
 from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.languages import language_for_path
@@ -74,11 +75,13 @@ class AgentLoop:
         budget_tokens: int,
         max_turns: int = 3,
         index: WorkspaceIndex | None = None,
+        estimator: TokenEstimator | None = None,
     ) -> None:
         self._context = context
         self._budget = budget_tokens
         self._max_turns = max_turns
         self._index = index
+        self._estimator = estimator
 
     @property
     def index(self) -> WorkspaceIndex | None:
@@ -230,6 +233,9 @@ class AgentLoop:
             if response.usage is not None:
                 outcome.prompt_tokens += response.usage.prompt_tokens
                 outcome.completion_tokens += response.usage.completion_tokens
+                if self._estimator is not None:  # budgets follow the model's real tokenizer
+                    chars = sum(len(message.content) for message in messages)
+                    self._estimator.calibrate(chars, response.usage.prompt_tokens)
             outcome.model = client.endpoint.model or response.model or outcome.model
             problem, new_text = await validate(response.text, response.complete)
             outcome.attempts.append(problem or "ok")

@@ -130,7 +130,10 @@ def register(server: SmallCodeServer) -> None:
         if request_id is not None:
             server.cancel_hooks[request_id] = task.cancel
         loop = AgentLoop(
-            session.context, session.settings.context.budget_tokens, index=session.index
+            session.context,
+            session.settings.context.budget_tokens,
+            index=session.index,
+            estimator=session.estimator,
         )
         try:
             finished = await run_task(
