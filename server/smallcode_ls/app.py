@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smallcode_ls import __version__
+from smallcode_ls.agent.loop import AgentLoop
 from smallcode_ls.agent.memory import Memory, memory_path
 from smallcode_ls.context.builder import ContextBuilder
 from smallcode_ls.context.tokens import TokenEstimator
@@ -47,6 +48,15 @@ class Session:
     jedi_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="jedi")
     )
+
+    def agent_loop(self) -> AgentLoop:
+        """An agent loop over this session's graph, context budget and token estimate."""
+        return AgentLoop(
+            self.context,
+            self.settings.context.budget_tokens,
+            index=self.index,
+            estimator=self.estimator,
+        )
 
     def text_of(self, path: str) -> str | None:
         """A file's text as the editor has it: the open buffer, else the disk."""

@@ -21,7 +21,15 @@ from smallcode_ls.llm.service import ModelService
 from smallcode_ls.patch import ChangeKind, FileChange, content_sha256
 from smallcode_ls.settings import Settings
 
-__all__ = ["TaskRun", "describe", "file_change", "request_for", "run_task", "unified_diff"]
+__all__ = [
+    "TaskRun",
+    "change_to_send",
+    "describe",
+    "file_change",
+    "request_for",
+    "run_task",
+    "unified_diff",
+]
 
 Report = Callable[[str], None]
 _WRITE_TESTS = re.compile(r"^\s*(write|add)\s+tests?\b", re.IGNORECASE)
@@ -185,6 +193,19 @@ async def run_task(
         attempts=tuple(outcome.attempts),
     )
     return TaskRun(result, outcome.new_text, path, old_text)
+
+
+def change_to_send(
+    documents: DocumentStore, finished: TaskRun, uri: str, version: int | None
+) -> FileChange | str:
+    """The validated change, or why it is stale (the editor's text or the disk moved on)."""
+    current = documents.get(uri)
+    if current is None or current.version != version:
+        return "the document changed while the task ran; the edit was dropped"
+    change = file_change(documents, finished, uri, version)
+    if change is None:
+        return "the file changed on disk while the task ran; the edit was dropped"
+    return change
 
 
 def file_change(

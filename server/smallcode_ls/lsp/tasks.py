@@ -14,9 +14,8 @@ from typing import Any
 from lsprotocol import types
 from pydantic import Field
 
-from smallcode_ls.agent.loop import AgentLoop
 from smallcode_ls.agent.planning import find_tasks
-from smallcode_ls.agent.runner import file_change, run_task
+from smallcode_ls.agent.runner import change_to_send, run_task
 from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskResult
 from smallcode_ls.documents import uri_to_path
 from smallcode_ls.errors import InvalidRequest
@@ -129,15 +128,9 @@ def register(server: SmallCodeServer) -> None:
         request_id = server.protocol.msg_id
         if request_id is not None:
             server.cancel_hooks[request_id] = task.cancel
-        loop = AgentLoop(
-            session.context,
-            session.settings.context.budget_tokens,
-            index=session.index,
-            estimator=session.estimator,
-        )
         try:
             finished = await run_task(
-                loop, session.models, session.settings, request, snapshot.text,
+                session.agent_loop(), session.models, session.settings, request, snapshot.text,
                 lambda message: progress.report_message(message), session.memory,
             )  # fmt: skip
         except asyncio.CancelledError:
@@ -151,16 +144,10 @@ def register(server: SmallCodeServer) -> None:
         if finished.new_text is None:
             progress.end(finished.result.message)
             return {**result, "outcome": TaskOutcome.FAILED}
-        current = session.documents.get(parsed.uri)
-        if current is None or current.version != snapshot.version:
-            progress.end("stale: the document changed while the task ran")
-            dropped = "the document changed while the task ran; the edit was dropped"
-            return {**result, "outcome": TaskOutcome.STALE, "message": dropped}
-        change = file_change(session.documents, finished, parsed.uri, snapshot.version)
-        if change is None:
-            progress.end("stale: the file changed on disk")
-            moved = "the file changed on disk while the task ran; the edit was dropped"
-            return {**result, "outcome": TaskOutcome.STALE, "message": moved}
+        change = change_to_send(session.documents, finished, parsed.uri, snapshot.version)
+        if isinstance(change, str):
+            progress.end(f"stale: {change}")
+            return {**result, "outcome": TaskOutcome.STALE, "message": change}
         workspace = server.client_capabilities.workspace
         edit_caps = workspace.workspace_edit if workspace else None
         annotations = bool(edit_caps and edit_caps.change_annotation_support)
