@@ -58,9 +58,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _configure_logging(level: str, log_file: Path | None) -> None:
     """Logs go to stderr (and a file): stdout carries only JSON-RPC frames."""
+    from smallcode_ls.lsp.sanitize import LogBudget
+
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    budget = LogBudget()  # records caused by client input: short and rate-limited
+    for handler in handlers:
+        handler.addFilter(budget)
     logging.basicConfig(
         level=level,
         handlers=handlers,
@@ -96,10 +101,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     server = build_server(os.environ)
     if args.tcp:
-        server.start_tcp(args.host, args.port)
-    else:
-        server.start_io()
-    return 0
+        return server.serve_tcp(args.host, args.port)
+    in_fd, out_fd = _private_stdio()
+    return server.serve_stdio(in_fd, out_fd)
+
+
+def _private_stdio() -> tuple[int, int]:
+    """Take fds 0 and 1 for the frame streams; leave /dev/null and stderr in their place.
+
+    A ``print()`` in a handler, a C library writing to fd 1 or a child process that
+    inherits it then lands on stderr instead of corrupting the frames, and no child
+    can read the client's messages from an inherited stdin.
+    """
+    sys.stdout.flush()
+    in_fd, out_fd = os.dup(0), os.dup(1)  # duplicates are not inherited by children
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return in_fd, out_fd
 
 
 if __name__ == "__main__":

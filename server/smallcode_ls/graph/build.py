@@ -18,12 +18,13 @@ from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.graph.scan import is_indexable_source
 from smallcode_ls.graph.symbols import FileSymbols
 
-__all__ = ["parse_files", "parse_path"]
+__all__ = ["parse_files", "parse_path", "shutdown_pools"]
 
 logger = logging.getLogger(__name__)
 
 _BATCH = 48
 _IN_PROCESS_LIMIT = 400
+_live_pools: set[ProcessPoolExecutor] = set()
 
 
 def parse_path(path: str) -> FileSymbols | None:
@@ -83,14 +84,38 @@ def _parse_in_pool(
 ) -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: list[Future[list[tuple[str, FileSymbols | None]]]] = [
-            pool.submit(_parse_batch, batch) for batch in _batches(paths)
-        ]
-        for future in as_completed(futures):
-            if cancelled():
-                for pending in futures:
-                    pending.cancel()
-                return
-            batch = future.result()
-            done.update(path for path, _ in batch)
-            on_batch(batch)
+        _live_pools.add(pool)
+        try:
+            _collect(pool, paths, on_batch, cancelled, done)
+        finally:
+            _live_pools.discard(pool)
+
+
+def _collect(
+    pool: ProcessPoolExecutor,
+    paths: Sequence[str],
+    on_batch: Callable[[list[tuple[str, FileSymbols | None]]], None],
+    cancelled: Callable[[], bool],
+    done: set[str],
+) -> None:
+    futures: list[Future[list[tuple[str, FileSymbols | None]]]] = [
+        pool.submit(_parse_batch, batch) for batch in _batches(paths)
+    ]
+    for future in as_completed(futures):
+        if cancelled():
+            for pending in futures:
+                pending.cancel()
+            return
+        batch = future.result()
+        done.update(path for path, _ in batch)
+        on_batch(batch)
+
+
+def shutdown_pools() -> None:
+    """At server exit: drop queued batches and terminate the index worker processes."""
+    for pool in list(_live_pools):
+        _live_pools.discard(pool)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()

@@ -1,0 +1,158 @@
+"""What may cross to the client, and how much a bad message may cost in the log.
+
+Errors reach the client as a code and a generic message (plus a reference to find the
+detail in the server log); deliberate, user-facing messages (invalid params, a domain
+error) pass, with secrets masked. Log records caused by client input are cut short and
+rate-limited so that a flood of malformed messages cannot flood stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+
+from lsprotocol.types import ResponseError
+from pygls.exceptions import JsonRpcException
+
+from smallcode_ls.errors import SmallCodeError
+
+__all__ = [
+    "GENERIC_MESSAGES",
+    "LogBudget",
+    "Redactor",
+    "internal_error",
+    "public_error",
+]
+
+logger = logging.getLogger("smallcode_ls.internal")
+
+GENERIC_MESSAGES = {
+    -32700: "parse error",
+    -32600: "invalid request",
+    -32601: "method not found",
+    -32602: "invalid params",
+    -32603: "internal error",
+    -32002: "server not initialized",
+    -32800: "request cancelled",
+    -32801: "content modified",
+    -32803: "request failed",
+}
+_MAX_MESSAGE = 500
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
+_SECRET_SHAPES = re.compile(
+    r"\b(?:sk|pk|rk|ghp|gho|ghs|xox[abp])[-_][A-Za-z0-9_-]{8,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,}"
+)
+
+
+class Redactor:
+    """Masks the server's own secrets (from its environment) and key-shaped strings."""
+
+    def __init__(self, env: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
+        self.values = sorted(
+            {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= 8},
+            key=len,
+            reverse=True,
+        )
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known secret and key-shaped token replaced by ``***``."""
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, "***")
+        if "sk" in text or "Bearer" in text or "gh" in text or "xox" in text:
+            text = _SECRET_SHAPES.sub("***", text)
+        return text
+
+
+def _deliberate(error: JsonRpcException) -> bool:
+    """Whether ``error`` was raised on purpose with a message meant for the user."""
+    cause = error.__cause__
+    return cause is None or isinstance(cause, SmallCodeError | JsonRpcException)
+
+
+def public_error(error: BaseException, redact: Redactor) -> ResponseError:
+    """The JSON-RPC error the client may see for ``error`` (never a traceback)."""
+    if isinstance(error, JsonRpcException) and error.code != -32603 and _deliberate(error):
+        message = redact(str(error.message or ""))[:_MAX_MESSAGE]
+        return ResponseError(code=error.code, message=message or _generic(error.code))
+    code = error.code if isinstance(error, JsonRpcException) else -32603
+    return ResponseError(code=code, message=f"{_generic(code)} (ref {internal_error(error)})")
+
+
+def _generic(code: int) -> str:
+    return GENERIC_MESSAGES.get(code, "request failed")
+
+
+class _Bucket:
+    """A token bucket: ``burst`` events at once, ``rate`` per second after that."""
+
+    def __init__(self, burst: float, rate: float) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens = burst
+        self.stamp = time.monotonic()
+        self.dropped = 0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.dropped += 1
+        return False
+
+
+_tracebacks = _Bucket(burst=10, rate=0.2)
+
+
+def internal_error(error: BaseException) -> str:
+    """Log ``error`` with its traceback (rate-limited); return a reference for the client."""
+    ref = secrets.token_hex(4)
+    if _tracebacks.take():
+        logger.error("internal error ref %s", ref, exc_info=error)
+    else:
+        logger.error("internal error ref %s: %s", ref, type(error).__name__)
+    return ref
+
+
+class LogBudget(logging.Filter):
+    """Bounds what input-driven records cost: short lines, no tracebacks, rate-limited.
+
+    Records from pygls and from the protocol layer's ``noisy`` loggers describe client
+    input; they are cut to one short line and, past a burst, dropped (a summary of the
+    dropped count is logged with the next record that passes).
+    """
+
+    def __init__(self, noisy: Iterable[str] = ("pygls", "smallcode_ls.protocol")) -> None:
+        super().__init__()
+        self.noisy = tuple(noisy)
+        self._bucket = _Bucket(burst=50, rate=5)
+        self._limit = 300
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Shorten or drop a record; True when it should be emitted."""
+        if not record.name.startswith(self.noisy):
+            return True
+        verdict = getattr(record, "budgeted", None)
+        if verdict is not None:  # already judged by the filter of another handler
+            return bool(verdict)
+        dropped = self._bucket.dropped
+        passed = self._bucket.take()
+        record.budgeted = passed
+        if not passed:
+            return False
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" [{type(record.exc_info[1]).__name__}]"
+        if len(text) > self._limit:
+            text = text[: self._limit] + f"... ({len(text)} chars)"
+        if dropped:
+            self._bucket.dropped = 0
+            text += f" ({dropped} similar records suppressed)"
+        record.msg, record.args = text, None
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
