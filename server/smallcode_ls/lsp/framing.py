@@ -91,7 +91,7 @@ class FrameParser:
         if isinstance(length, str):
             # A block that starts with a real header is dropped whole; anything else may
             # be junk glued to a real header, so resync from the next byte.
-            first = self._buffer[:end].split(b":", 1)[0].strip().lower()
+            first = bytes(self._buffer[:end]).split(b":", 1)[0].strip().lower()
             whole = first in (b"content-length", b"content-type")
             return self._fault(length, end + len(_TERMINATOR) if whole else 1)
         if length > self.max_body:
