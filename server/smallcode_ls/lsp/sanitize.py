@@ -127,7 +127,10 @@ class LogBudget(logging.Filter):
     dropped count is logged with the next record that passes).
     """
 
-    def __init__(self, noisy: Iterable[str] = ("pygls", "smallcode_ls.protocol")) -> None:
+    def __init__(
+        self,
+        noisy: Iterable[str] = ("pygls", "smallcode_ls.protocol", "smallcode_ls.documents"),
+    ) -> None:
         super().__init__()
         self.noisy = tuple(noisy)
         self._bucket = _Bucket(burst=50, rate=5)

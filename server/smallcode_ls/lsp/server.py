@@ -331,6 +331,9 @@ class SmallCodeProtocol(LanguageServerProtocol):
         self.on_stop()
 
     def _handle_cancel_notification(self, msg_id: str | int) -> None:
+        if not _valid_id(msg_id):  # lsprotocol's CancelParams.id is typed loosely
+            logger.warning("$/cancelRequest with an invalid id ignored")
+            return
         hook = self.cancel_hooks.pop(msg_id, None)
         super()._handle_cancel_notification(msg_id)
         if hook is not None:
