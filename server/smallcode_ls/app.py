@@ -23,6 +23,8 @@ from smallcode_ls.graph.python_semantics import JediResolver
 from smallcode_ls.llm.service import ModelService
 from smallcode_ls.navigation import read_disk_text
 from smallcode_ls.positions import PositionEncoding
+from smallcode_ls.security.execution import Confirm, Confirmation, Decision, ProcessGate
+from smallcode_ls.security.trust import TrustStore, WorkspaceTrust, default_store_path
 from smallcode_ls.settings import Settings
 
 __all__ = ["Session", "build_session"]
@@ -42,6 +44,8 @@ class Session:
     estimator: TokenEstimator
     views: GraphViews
     context: ContextBuilder
+    trust: WorkspaceTrust
+    gate: ProcessGate
     memory: Memory | None = None
     initialization_options: object = None
     closed: threading.Event = field(default_factory=threading.Event)
@@ -56,6 +60,7 @@ class Session:
             self.settings.context.budget_tokens,
             index=self.index,
             estimator=self.estimator,
+            gate=self.gate,
         )
 
     def text_of(self, path: str) -> str | None:
@@ -74,6 +79,8 @@ class Session:
                 "symbols": sum(len(file.symbols) for file in files),
             },
             "openDocuments": len(self.documents.uris()),
+            "trusted": self.trust.trusted,
+            "trustSource": self.trust.source,
             "model": asdict(self.models.status()),
         }
 
@@ -92,8 +99,14 @@ def build_session(
     encoding: PositionEncoding,
     env: Mapping[str, str],
     cache_dir: Path | None = None,
+    client_trusted: bool | None = None,
+    confirm: Confirm | None = None,
 ) -> Session:
-    """Wire documents, graph and resolver for one workspace root."""
+    """Wire documents, graph, resolver, trust and the process gate for one workspace root.
+
+    ``client_trusted`` is the editor's word on workspace trust (None: ask the user-level
+    store); ``confirm`` asks the user to approve a command (None: every command is denied).
+    """
     cache = None
     if root is not None:
         cache = SymbolCache(cache_dir or default_cache_dir(), root)
@@ -108,6 +121,10 @@ def build_session(
     def text_of(path: str) -> str | None:
         return documents.text_for_path(path) or read_disk_text(path)
 
+    trust = WorkspaceTrust.resolve(root, TrustStore(default_store_path(env)), client_trusted)
+    gate = ProcessGate(
+        trust, confirm or _deny, allow_unsandboxed=settings.security.allow_unsandboxed
+    )
     return Session(
         root=root,
         settings=settings,
@@ -119,5 +136,12 @@ def build_session(
         estimator=estimator,
         views=views,
         context=ContextBuilder(index, estimator.estimate, text_of, views),
+        trust=trust,
+        gate=gate,
         memory=Memory(memory_path(cache_dir or default_cache_dir(), root)) if root else None,
     )
+
+
+async def _deny(question: Confirmation) -> Decision:
+    """No way to ask the user: nothing runs."""
+    return Decision.DENY

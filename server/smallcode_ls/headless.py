@@ -14,6 +14,9 @@ from typing import TextIO
 from smallcode_ls.errors import SmallCodeError
 from smallcode_ls.llm.service import ModelService
 from smallcode_ls.llm.types import ChatMessage, ChatRequest
+from smallcode_ls.security.execution import Confirmation, Decision, ProcessGate
+from smallcode_ls.security.paths import PathRefused, guard_change, write_inside
+from smallcode_ls.security.trust import TrustStore, WorkspaceTrust, default_store_path
 from smallcode_ls.settings import parse_settings
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TRUNCATED", "ask", "run"]
@@ -67,6 +70,16 @@ async def ask(
         await service.aclose()
 
 
+async def _approve_named(question: Confirmation) -> Decision:
+    """--trust: the named validation commands may run this time; nothing ad hoc."""
+    return Decision.ONCE if question.name else Decision.DENY
+
+
+async def _ask_nobody(question: Confirmation) -> Decision:
+    """No one to ask: nothing runs."""
+    return Decision.DENY
+
+
 def _split_target(target: str) -> tuple[str, str]:
     """``FILE[:LINE]`` -> (file, line or "")."""
     name, _, line = target.rpartition(":")
@@ -86,10 +99,16 @@ async def run(
     env: Mapping[str, str],
     apply: bool = False,
     as_json: bool = False,
+    trust: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """Run one agent task on FILE[:LINE]; print the validated edit as a diff (or JSON)."""
+    """Run one agent task on FILE[:LINE]; print the validated edit as a diff (or JSON).
+
+    Without ``trust`` (and no record in the user-level trust store) no process runs:
+    the edit is checked in-process only. ``trust`` approves the named validation
+    commands for this run; they still run in the sandbox.
+    """
     import asyncio
     import json
     from dataclasses import asdict
@@ -119,15 +138,24 @@ async def run(
             err.write(f"\rsmallcode: {message}\x1b[K")
             err.flush()
 
-    index = WorkspaceIndex(_project_root(path), max_file_bytes=settings.index.max_file_bytes)
+    root = _project_root(path)
+    workspace_trust = WorkspaceTrust.resolve(root, TrustStore(default_store_path(env)), None)
+    if trust:
+        workspace_trust.grant(persist=False, source="--trust")
+    gate = ProcessGate(workspace_trust, _approve_named if trust else _ask_nobody,
+                       allow_unsandboxed=settings.security.allow_unsandboxed)  # fmt: skip
+    if not workspace_trust.trusted:
+        err.write("smallcode: project not trusted: no linter or tests run (--trust to allow)\n")
+    index = WorkspaceIndex(root, max_file_bytes=settings.index.max_file_bytes)
     report("indexing")
     await asyncio.to_thread(index.build)
     estimator = TokenEstimator()
     loop = AgentLoop(ContextBuilder(index, estimator.estimate, read_disk_text),
-                     settings.context.budget_tokens, index=index, estimator=estimator)  # fmt: skip
+                     settings.context.budget_tokens, index=index, estimator=estimator,
+                     gate=gate)  # fmt: skip
     models = ModelService(settings.model, env)
     request = request_for(path, text, instruction, line)
-    memory = Memory(memory_path(default_cache_dir(), _project_root(path)))
+    memory = Memory(memory_path(default_cache_dir(), root))
     try:
         finished = await run_task(loop, models, settings, request, text, report, memory)
     except SmallCodeError as exc:
@@ -140,9 +168,12 @@ async def run(
         err.write("\n")
     result = finished.result
     if finished.new_text is not None and apply:
-        written = Path(finished.path)
-        written.parent.mkdir(parents=True, exist_ok=True)
-        written.write_text(finished.new_text, encoding="utf-8")
+        try:
+            checked = guard_change(root, finished.path, finished.old_text, finished.new_text)
+            write_inside(checked, finished.new_text)
+        except (PathRefused, OSError) as exc:
+            err.write(f"smallcode: not written: {exc}\n")
+            return EXIT_FAILED
         result = type(result)(**{**asdict(result), "outcome": TaskOutcome.APPLIED})
     if as_json:
         out.write(json.dumps(asdict(result), indent=2) + "\n")

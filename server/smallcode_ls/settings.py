@@ -20,10 +20,13 @@ __all__ = [
     "EscalationSettings",
     "IndexSettings",
     "ModelSettings",
+    "RESTRICTED_KEYS",
+    "SecuritySettings",
     "Settings",
     "SettingsResult",
     "parse_settings",
     "render_reference",
+    "workspace_layer",
 ]
 
 
@@ -93,6 +96,15 @@ class IndexSettings(_Section):
     )
 
 
+class SecuritySettings(_Section):
+    """Execution safety; honoured only from user-level sources, never from the workspace."""
+
+    allow_unsandboxed: bool = Field(
+        default=False,
+        description="run validation without a sandbox where none can be built (user-level only)",
+    )
+
+
 class Settings(_Section):
     """The whole ``smallcode`` section."""
 
@@ -100,6 +112,39 @@ class Settings(_Section):
     escalation: EscalationSettings = EscalationSettings()
     context: ContextSettings = ContextSettings()
     index: IndexSettings = IndexSettings()
+    security: SecuritySettings = SecuritySettings()
+
+
+# Keys that name endpoints, keys, commands or permissions: a workspace-level source
+# (workspace/configuration may carry .vscode/settings.json) may not set them before the
+# workspace is trusted, and may never set the security section.
+RESTRICTED_KEYS = {
+    "model": ("baseUrl", "name", "apiKeyEnv"),
+    "escalation": ("baseUrl", "model", "apiKeyEnv"),
+}
+USER_LEVEL_SECTIONS = ("security",)
+
+
+def workspace_layer(layer: object, trusted: bool) -> tuple[object, tuple[str, ...]]:
+    """A workspace-level settings layer without what it may not set; and what was dropped."""
+    raw = _unwrap(layer) if isinstance(layer, Mapping) else layer
+    if not isinstance(raw, dict):
+        return layer, ()
+    kept = {key: dict(value) if isinstance(value, Mapping) else value for key, value in raw.items()}
+    dropped = []
+    for section in USER_LEVEL_SECTIONS:
+        if section in kept:
+            del kept[section]
+            dropped.append(f"smallcode.{section}")
+    for section, keys in RESTRICTED_KEYS.items():
+        values = kept.get(section)
+        if trusted or not isinstance(values, dict):
+            continue
+        for key in keys:
+            if key in values:
+                del values[key]
+                dropped.append(f"smallcode.{section}.{key}")
+    return kept, tuple(dropped)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shutil
@@ -36,7 +37,7 @@ async def run_on(project: Path, llm: ScriptedLLM, *flags: str) -> tuple[int, str
     env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
     code = await run(
         "", str(project / "shapes.py"), env, apply="--apply" in flags,
-        as_json="--json" in flags, out=out, err=err,
+        as_json="--json" in flags, trust="--trust" in flags, out=out, err=err,
     )  # fmt: skip
     return code, out.getvalue(), err.getvalue()
 
@@ -108,11 +109,31 @@ async def test_an_undefined_name_is_caught_by_the_linter_and_fed_back(project: P
     sloppy = FIXED.replace("kept == kept[::-1]", "kept == reversed_list(kept)")
     async with ScriptedLLM() as llm:
         llm.enqueue(stream_reply([sloppy]), stream_reply([FIXED]))
-        code, out, _ = await run_on(project, llm, "--json")
+        code, out, _ = await run_on(project, llm, "--json", "--trust")
     result = json.loads(out)
     assert code == EXIT_OK and result["turns"] == 2
     assert "F821 Undefined name `reversed_list`" in result["attempts"][0]
     assert "new lint errors" in llm.requests[1].body["messages"][-1]["content"]
+
+
+async def test_an_untrusted_project_runs_no_linter_and_no_tests(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawned: list[tuple[object, ...]] = []
+    real = asyncio.create_subprocess_exec
+
+    async def audit(*argv: object, **kwargs: object) -> object:
+        spawned.append(argv)
+        return await real(*argv, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", audit)
+    sloppy = FIXED.replace("kept == kept[::-1]", "kept == reversed_list(kept)")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([sloppy]))
+        code, out, err = await run_on(project, llm, "--json")
+    assert code == EXIT_OK and json.loads(out)["turns"] == 1  # only in-process checks
+    assert "not trusted" in err
+    assert spawned == []
 
 
 async def test_after_two_failed_turns_the_escalation_endpoint_takes_over_and_is_named(
@@ -164,7 +185,7 @@ async def test_a_wrong_implementation_fails_the_linked_tests_and_is_fixed_next_t
     wrong = FIXED.replace("return kept == kept[::-1]", "return kept == kept")
     async with ScriptedLLM() as llm:
         llm.enqueue(stream_reply([wrong]), stream_reply([FIXED]))
-        code, out, _ = await run_on(project, llm, "--json")
+        code, out, _ = await run_on(project, llm, "--json", "--trust")
     result = json.loads(out)
     assert code == EXIT_OK and result["turns"] == 2
     assert result["attempts"][0].startswith("these tests fail with your change:")
@@ -210,7 +231,7 @@ async def test_write_tests_creates_a_test_file_and_refuses_failing_tests(tmp_pat
         llm.enqueue(stream_reply([wrong]), stream_reply([right]))
         out, err = io.StringIO(), io.StringIO()
         env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
-        code = await run("write tests for double", f"{root / 'calc.py'}:1", env, apply=True,
+        code = await run("write tests for double", f"{root / 'calc.py'}:1", env, apply=True, trust=True,
                          as_json=True, out=out, err=err)  # fmt: skip
     result = json.loads(out.getvalue())
     assert code == EXIT_OK and result["turns"] == 2

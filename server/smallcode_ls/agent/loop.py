@@ -29,6 +29,7 @@ from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.types import ChatMessage, ChatRequest
 from smallcode_ls.patch import apply_model_output
+from smallcode_ls.security.execution import ProcessGate
 
 __all__ = ["AgentLoop", "LoopOutcome"]
 
@@ -76,8 +77,10 @@ class AgentLoop:
         max_turns: int = 3,
         index: WorkspaceIndex | None = None,
         estimator: TokenEstimator | None = None,
+        gate: ProcessGate | None = None,
     ) -> None:
         self._context = context
+        self._gate = gate  # None: no process runs (untrusted), only in-process checks
         self._budget = budget_tokens
         self._max_turns = max_turns
         self._index = index
@@ -147,10 +150,10 @@ class AgentLoop:
             problem, new_text = self._check(request.path, text, answer, complete)
             if new_text is not None:
                 report("checking the edit")
-                problem = await lint_problem(request.path, text, new_text) or ""
+                problem = await lint_problem(self._gate, request.path, text, new_text) or ""
             if new_text is not None and not problem and tests is not None:
                 report(f"running {len(tests.files)} linked test file(s)")
-                problem = await tests.problem(request.path, text, new_text) or ""
+                problem = await tests.problem(self._gate, request.path, text, new_text) or ""
             return (problem, None) if problem else ("", new_text)
 
         outcome.path = request.path
@@ -195,10 +198,10 @@ class AgentLoop:
             if new_text is None:
                 return "no test functions (def test_...) in a ```python block were found", None
             problem = syntax_problem(test_path, target.text, new_text)
-            problem = problem or await lint_problem(test_path, target.text, new_text)
+            problem = problem or await lint_problem(self._gate, test_path, target.text, new_text)
             if not problem and importlib.util.find_spec("pytest") is not None:
                 report("running the new tests")
-                problem = await runner.problem(test_path, target.text, new_text)
+                problem = await runner.problem(self._gate, test_path, target.text, new_text)
             return (problem, None) if problem else ("", new_text)
 
         return await self._converse(

@@ -1,9 +1,10 @@
 """Run the tests the graph links to the changed code, in a temporary copy of the project.
 
 Never in the user's folder: the project is copied (without VCS folders, virtual
-environments and caches), the candidate text written into the copy, and pytest run
-there with a time limit. A failure counts against the edit only when it is new:
-tests that already failed the same way before the edit do not block it.
+environments, caches and secret files), the candidate text written into the copy, and
+pytest run there through the process gate (trust, confirmation, sandbox, limits). A
+failure counts against the edit only when it is new: tests that already failed the
+same way before the edit do not block it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from smallcode_ls.graph.index import WorkspaceIndex
 from smallcode_ls.graph.scan import SKIPPED_DIRS
+from smallcode_ls.security.execution import Command, ExecutionRefused, ProcessGate
+from smallcode_ls.security.paths import is_secret_file
 
 __all__ = ["LinkedTests", "linked_tests"]
 
@@ -36,51 +39,59 @@ class LinkedTests:
     files: tuple[str, ...]  # relative to root
     timeout: float = 60.0
 
-    async def problem(self, path: str, old_text: str, new_text: str) -> str | None:
-        """Why the edit breaks the linked tests, or None (pass, or only old failures)."""
-        after, output = await self._run(path, new_text)
-        if not after:
+    async def problem(
+        self, gate: ProcessGate | None, path: str, old_text: str, new_text: str
+    ) -> str | None:
+        """Why the edit breaks the linked tests, or None (pass, only old failures, or not run)."""
+        if gate is None:
             return None
-        before, _ = await self._run(path, old_text)
+        try:
+            after, output = await self._run(gate, path, new_text)
+            if not after:
+                return None
+            before, _ = await self._run(gate, path, old_text)
+        except ExecutionRefused:
+            return None
         new = sorted(after - before)
         if not new:
             return None
         tail = "\n".join(output.strip().splitlines()[-_OUTPUT_LINES:])
         return f"these tests fail with your change: {', '.join(new[:5])}\n{tail}"
 
-    async def _run(self, path: str, text: str) -> tuple[set[str], str]:
+    async def _run(self, gate: ProcessGate, path: str, text: str) -> tuple[set[str], str]:
         with tempfile.TemporaryDirectory(prefix="smallcode-tests-") as folder:
             copy = Path(folder) / "project"
             await asyncio.to_thread(_copy_project, self.root, copy)
             (copy / Path(path).relative_to(self.root)).write_text(text, encoding="utf-8")
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "pytest", "-q", "-rfE", "--no-header",
-                "-p", "no:cacheprovider", *self.files,
-                cwd=copy, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
-            )  # fmt: skip
-            try:
-                out, _ = await asyncio.wait_for(process.communicate(), self.timeout)
-            except (TimeoutError, asyncio.CancelledError):
-                process.kill()
-                await process.wait()
-                raise
-        output = out.decode("utf-8", "replace")
+            pytest = (sys.executable, "-m", "pytest", "-q", "-rfE", "--no-header",
+                      "-p", "no:cacheprovider")  # fmt: skip
+            result = await gate.run(
+                Command(
+                    (*pytest, *self.files),
+                    copy,
+                    name="tests",
+                    template=(*pytest, "<linked test files>"),
+                    env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+                    timeout_s=self.timeout,
+                )
+            )
+        output = result.output
         # "test_x.py::test_y - AssertionError: ...": a test that failed before the edit
         # for another reason (a NotImplementedError stub) still counts if it fails now.
         failed = {match.group(1) for match in _FAILED.finditer(output)}
-        if process.returncode not in (0, 1) and not failed:  # collection or usage error
+        if result.returncode not in (0, 1) and not failed:  # collection or usage error
             failed = {"(the test run itself failed)"}
         return failed, output
 
 
+def _ignored(folder: str, names: list[str]) -> set[str]:
+    """Skipped folders, bytecode and secret files (``.env*``, keys) never reach the copy."""
+    skip = shutil.ignore_patterns(*SKIPPED_DIRS, "*.pyc", "*.egg-info")(folder, names)
+    return set(skip) | {name for name in names if is_secret_file(name)}
+
+
 def _copy_project(root: Path, target: Path) -> None:
-    shutil.copytree(
-        root,
-        target,
-        ignore=shutil.ignore_patterns(*SKIPPED_DIRS, "*.pyc", "*.egg-info"),
-        symlinks=True,
-    )
+    shutil.copytree(root, target, ignore=_ignored, symlinks=True)
 
 
 def linked_tests(index: WorkspaceIndex, path: str, symbol: str) -> LinkedTests | None:

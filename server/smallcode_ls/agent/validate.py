@@ -1,13 +1,12 @@
 """Check a candidate text before anyone sees it: syntax (tree-sitter), then the linter.
 
-The linter runs on a temporary copy, never on the user's files, with a time limit.
+The linter runs on a temporary copy, never on the user's files, through the process
+gate (trust, confirmation, sandbox, time limit).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_tree
+from smallcode_ls.security.execution import Command, ExecutionRefused, ProcessGate
 
 __all__ = ["lint_problem", "syntax_problem"]
 
@@ -51,41 +51,52 @@ _LINT_LINE = re.compile(r"^[^:]+:\d+:\d+: (?P<code>[A-Z]+\d+) (?P<message>.*)$")
 
 
 def _linter() -> list[str] | None:
-    """Ruff (pyflakes rules only) when it is installed, else None."""
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    """Ruff (pyflakes rules only) when installed beside the server's Python, else None.
+
+    Only the server's own environment: a ``ruff`` found on PATH could be the
+    workspace's, and the sandbox binds only the server's Python prefix.
+    """
+    ruff = str(Path(sys.executable).with_name("ruff"))
     if Path(ruff).exists():
         return [ruff, "check", "--isolated", "--no-cache", "--select", "F",
                 "--output-format", "concise", "--quiet"]  # fmt: skip
     return None
 
 
-async def _lint(command: list[str], name: str, text: str) -> Counter[str] | None:
+async def _lint(gate: ProcessGate, command: list[str], name: str, text: str) -> Counter[str]:
     with tempfile.TemporaryDirectory(prefix="smallcode-lint-") as folder:
         target = Path(folder) / name
         target.write_text(text, encoding="utf-8")
-        process = await asyncio.create_subprocess_exec(
-            *command, str(target), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        result = await gate.run(
+            Command(
+                (*command, name),
+                Path(folder),
+                name="lint",
+                template=(*command, "<file>"),
+                timeout_s=_LINT_TIMEOUT_S,
+            )
         )
-        try:
-            out, _ = await asyncio.wait_for(process.communicate(), _LINT_TIMEOUT_S)
-        except (TimeoutError, asyncio.CancelledError):
-            process.kill()
-            await process.wait()
-            raise
+    if result.timed_out:
+        raise TimeoutError
     found: Counter[str] = Counter()
-    for line in out.decode("utf-8", "replace").splitlines():
+    for line in result.output.splitlines():
         match = _LINT_LINE.match(line)
         if match:
             found[f"{match.group('code')} {match.group('message')}"] += 1
     return found
 
 
-async def lint_problem(path: str, old_text: str, new_text: str) -> str | None:
+async def lint_problem(
+    gate: ProcessGate | None, path: str, old_text: str, new_text: str
+) -> str | None:
     """Problems the edit introduces by the linter's judgement (run on a temporary copy).
 
     Only new findings count (the file may already have some); None when clean, when
-    no linter is installed, or for languages without one.
+    no linter is installed, for languages without one, or when no process may run
+    (``gate`` None, or the gate refuses: untrusted, denied, no sandbox).
     """
+    if gate is None:
+        return None
     if language_for_path(path) is None or not path.endswith((".py", ".pyi")):
         return None
     command = _linter()
@@ -93,11 +104,9 @@ async def lint_problem(path: str, old_text: str, new_text: str) -> str | None:
         return None
     name = Path(path).name
     try:
-        before = await _lint(command, name, old_text)
-        after = await _lint(command, name, new_text)
-    except (OSError, TimeoutError):
-        return None
-    if before is None or after is None:
+        before = await _lint(gate, command, name, old_text)
+        after = await _lint(gate, command, name, new_text)
+    except (OSError, TimeoutError, ExecutionRefused):
         return None
     introduced = after - before
     if not introduced:

@@ -33,11 +33,16 @@ class JediResolver:
 
     def __init__(self, root: Path | None) -> None:
         self._project = jedi.Project(str(root)) if root is not None else None
+        # The server's own interpreter, in-process: jedi's default would start a
+        # subprocess, of a workspace virtualenv's python if VIRTUAL_ENV names one
+        # (repository code, before any trust). Compiled extensions inside the workspace
+        # are not loaded (jedi's load_unsafe_extensions stays False).
+        self._environment = jedi.InterpreterEnvironment()
 
     def warm(self, text: str, path: Path | None) -> None:
         """Parse a freshly opened module ahead of the first request (jedi caches the tree)."""
         try:
-            jedi.Script(code=text, path=path, project=self._project)
+            jedi.Script(code=text, path=path, project=self._project, environment=self._environment)
         except Exception:  # warming is best effort
             logger.debug("jedi could not parse %s", path, exc_info=True)
 
@@ -46,7 +51,9 @@ class JediResolver:
     ) -> list[ResolvedName]:
         """Resolve the name at (0-based line, code-point column) to its definitions."""
         try:
-            script = jedi.Script(code=text, path=path, project=self._project)
+            script = jedi.Script(
+                code=text, path=path, project=self._project, environment=self._environment
+            )
             names = script.goto(line + 1, column, follow_imports=True)
         except Exception:  # jedi raises assorted errors on odd code; never fatal
             logger.debug("jedi could not resolve %s:%s:%s", path, line, column, exc_info=True)

@@ -14,9 +14,10 @@ from smallcode_ls.documents import uri_to_path
 from smallcode_ls.lsp.convert import from_lsp_encoding
 from smallcode_ls.lsp.progress import WorkDoneProgress
 from smallcode_ls.lsp.server import SmallCodeServer
-from smallcode_ls.settings import SettingsResult, parse_settings
+from smallcode_ls.lsp.trust import client_trust, lsp_confirm, settings_options
+from smallcode_ls.settings import SettingsResult, parse_settings, workspace_layer
 
-__all__ = ["INDEX_PROGRESS_TITLE", "register"]
+__all__ = ["INDEX_PROGRESS_TITLE", "pull_configuration", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def _report(server: SmallCodeServer, result: SettingsResult) -> None:
         server.show(f"SmallCode: invalid setting {problem}")
 
 
-async def _pull_configuration(server: SmallCodeServer) -> None:
+async def pull_configuration(server: SmallCodeServer) -> None:
+    """Ask the client for the ``smallcode`` section (a workspace-level layer) and apply it."""
     workspace = server.client_capabilities.workspace
     if workspace is None or not workspace.configuration:
         return
@@ -51,9 +53,14 @@ async def _pull_configuration(server: SmallCodeServer) -> None:
 
 
 async def _apply_settings(server: SmallCodeServer, layer: object) -> None:
+    """Re-read settings: initializationOptions (user level) plus a workspace-level layer."""
     session = server.session
+    layer, dropped = workspace_layer(layer, session.trust.trusted)
+    for key in dropped:
+        logger.info("ignored %s from workspace-level settings (untrusted or user-level only)", key)
     result = parse_settings(session.initialization_options, layer, env=server.env)
     _report(server, result)
+    session.gate.allow_unsandboxed = result.settings.security.allow_unsandboxed
     session.settings = result.settings
     await session.models.reconfigure(result.settings.model)
 
@@ -102,17 +109,20 @@ def register(server: SmallCodeServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         encoding = from_lsp_encoding(server.protocol.workspace.position_encoding)
-        result = parse_settings(params.initialization_options, env=server.env)
+        options = settings_options(params.initialization_options)
+        result = parse_settings(options, env=server.env)
         session = build_session(
-            _root(params), result.settings, encoding, server.env, server.cache_dir
-        )
-        session.initialization_options = params.initialization_options
+            _root(params), result.settings, encoding, server.env, server.cache_dir,
+            client_trusted=client_trust(params.initialization_options),
+            confirm=lsp_confirm(server),
+        )  # fmt: skip
+        session.initialization_options = options
         server.attach(session)
         _report(server, result)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
-        await _pull_configuration(server)
+        await pull_configuration(server)
         task = asyncio.get_running_loop().create_task(index_workspace(server))
         background.add(task)
         task.add_done_callback(background.discard)
@@ -123,7 +133,7 @@ def register(server: SmallCodeServer) -> None:
         if isinstance(settings, dict) and "smallcode" in settings:
             await _apply_settings(server, settings)
         else:
-            await _pull_configuration(server)
+            await pull_configuration(server)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:

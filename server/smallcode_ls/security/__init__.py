@@ -1,0 +1,1 @@
+"""Security choke points: file targets, workspace trust, process creation, secrets."""
