@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("target", metavar="FILE[:LINE]", help="the file (and 1-based line)")
     run.add_argument("--apply", action="store_true", help="write the validated edit to the file")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust the project for this run: its linter and linked tests may run (sandboxed)",
+    )
     return parser
 
 
@@ -92,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smallcode_ls.headless import run
 
         _configure_logging("WARNING" if args.log_level == "INFO" else args.log_level, args.log_file)
-        return asyncio.run(run(args.instruction, args.target, os.environ, args.apply, args.json))
+        return asyncio.run(
+            run(args.instruction, args.target, os.environ, args.apply, args.json, args.trust)
+        )
     _configure_logging(args.log_level, args.log_file)
     # Graph updates run on worker threads; a short GIL switch interval lets the event
     # loop answer a request within ~1 ms instead of waiting out the default 5 ms slice.
