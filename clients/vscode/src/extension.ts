@@ -89,12 +89,16 @@ class SmallCode {
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.backgroundColor = view.isError ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.item.command = this.state.task
-      ? 'smallcode.cancelTasks'
-      : this.pendingPreview
-        ? 'smallcode.acceptProposedEdit'
+    this.item.command = this.pendingPreview
+      ? 'smallcode.acceptProposedEdit'
+      : this.state.task
+        ? 'smallcode.cancelTasks'
         : 'smallcode.showStatus';
-    if (this.pendingPreview && !this.state.task) this.item.text = '$(check-all) SmallCode: accept proposed edit';
+    if (this.pendingPreview) {
+      // The task waits for the review: one click here accepts the whole edit.
+      this.item.text = '$(check-all) SmallCode: accept proposed edit';
+      this.item.tooltip = 'Apply the whole proposed edit (the Refactor Preview starts with it unticked)';
+    }
   }
 
   private update(change: Partial<StatusState>): void {
