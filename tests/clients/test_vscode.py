@@ -384,4 +384,8 @@ async def test_code_action_opens_the_refactor_preview_and_applying_saves_the_fil
     assert "raise NotImplementedError" not in text, report
     assert len(llm.requests) == 1, report
     # The server heard that the edit was applied (the extension logs each task's answer).
-    assert '"outcome":"applied"' in workbench.smallcode_log(), report
+    log = workbench.smallcode_log()
+    assert '"outcome":"applied"' in log, report
+    # VS Code's workspace.isTrusted reached the server (code-server runs with trust disabled,
+    # so every workspace is trusted).
+    assert '"trusted":true' in log, report

@@ -213,6 +213,7 @@ class SmallCode {
   async refreshStatus(): Promise<unknown> {
     try {
       const status = await this.request(SERVER.status);
+      this.output.info(`server status: ${JSON.stringify(status)}`);
       const trusted = (status as { trusted?: unknown } | undefined)?.trusted;
       this.update({
         model: modelFromStatus(status),
