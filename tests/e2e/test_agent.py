@@ -16,6 +16,7 @@ from smallcode_ls.documents import TextChange, apply_change
 from smallcode_ls.positions import PositionEncoding, TextPosition
 from tests.conftest import write_tree
 from tests.e2e.conftest import start_client, wait_for_index
+from tests.support.editor import EditorBuffers
 from tests.support.scripted_llm import ScriptedLLM, stream_reply
 
 SOURCE = (
@@ -47,24 +48,18 @@ async def session(
     client = await start_client(
         client_name, root, tmp_path / "cache", initialization_options=options
     )
-    edits: list[types.ApplyWorkspaceEditParams] = []
+    editor = EditorBuffers(client, "neovim" if client_name == "neovim" else "vscode")
     _read_code_actions_properly(client)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        edits.append(params)
-        return types.ApplyWorkspaceEditResult(applied=True)
+        return editor.apply(params)
 
     await wait_for_index(client)
     uri = (root / "geo.py").as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=SOURCE
-            )
-        )
-    )
-    yield client, uri, edits
+    editor.open(uri, SOURCE)
+    client.editor = editor  # type: ignore[attr-defined]
+    yield client, uri, editor.received
     await client.shutdown_session()
 
 
@@ -155,6 +150,16 @@ async def test_implement_todo_sends_one_versioned_previewable_edit(
     if client_name == "visual-studio-code":  # supports change annotations: preview first
         annotations = edits[0].edit.change_annotations or {}
         assert any(a.needs_confirmation for a in annotations.values())
+
+
+async def test_an_edit_the_editor_skips_silently_is_reported_as_not_landed(session, llm) -> None:  # type: ignore[no-untyped-def]
+    client, uri, edits = session
+    client.editor.profile = "skip-silently"  # Neovim: "applied: true", nothing changed
+    llm.enqueue(stream_reply([ANSWER]))
+    action = next(a for a in await actions_at(client, uri, 5) if "TODO" in a.title)
+    result = await run_command(client, action)
+    assert result["outcome"] == "not-landed", result
+    assert "did not change" in result["message"] and len(edits) == 1
 
 
 async def test_the_user_typing_during_the_task_makes_it_stale_and_nothing_is_applied(

@@ -51,6 +51,8 @@ class TaskOutcome(StrEnum):
     CANCELLED = "cancelled"
     NO_CHANGE = "no-change"
     PREVIEW = "preview"  # headless without --apply
+    NOT_LANDED = "not-landed"  # the editor said "applied" but the document did not change
+    REFUSED = "refused"  # the target is outside the workspace or otherwise unsafe
 
 
 @dataclass(frozen=True, slots=True)
