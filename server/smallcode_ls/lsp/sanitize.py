@@ -8,10 +8,12 @@ rate-limited so that a flood of malformed messages cannot flood stderr.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
 import time
+import traceback
 from collections.abc import Iterable, Mapping
 
 from lsprotocol.types import ResponseError
@@ -120,11 +122,11 @@ def internal_error(error: BaseException) -> str:
 
 
 class LogBudget(logging.Filter):
-    """Bounds what input-driven records cost: short lines, no tracebacks, rate-limited.
+    """Masks secrets in every record; bounds what input-driven records cost.
 
-    Records from pygls and from the protocol layer's ``noisy`` loggers describe client
-    input; they are cut to one short line and, past a burst, dropped (a summary of the
-    dropped count is logged with the next record that passes).
+    Records from pygls and the protocol layer's ``noisy`` loggers describe client
+    input: they are cut to one short line without traceback and, past a burst,
+    dropped (the next record that passes says how many were dropped).
     """
 
     def __init__(
@@ -137,18 +139,24 @@ class LogBudget(logging.Filter):
         self._limit = 300
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Shorten or drop a record; True when it should be emitted."""
-        if not record.name.startswith(self.noisy):
-            return True
+        """Mask, shorten or drop a record; True when it should be emitted."""
         verdict = getattr(record, "budgeted", None)
         if verdict is not None:  # already judged by the filter of another handler
             return bool(verdict)
+        if not record.name.startswith(self.noisy):
+            record.budgeted = True
+            with contextlib.suppress(Exception):  # a broken record is logging's to report
+                _mask(record)
+            return True
         dropped = self._bucket.dropped
         passed = self._bucket.take()
         record.budgeted = passed
         if not passed:
             return False
-        text = record.getMessage()
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             text += f" [{type(record.exc_info[1]).__name__}]"
         if len(text) > self._limit:
@@ -156,6 +164,18 @@ class LogBudget(logging.Filter):
         if dropped:
             self._bucket.dropped = 0
             text += f" ({dropped} similar records suppressed)"
-        record.msg, record.args = text, None
+        record.msg, record.args = redactor(text), None
         record.exc_info = record.exc_text = record.stack_info = None
         return True
+
+
+def _mask(record: logging.LogRecord) -> None:
+    """Replace the server's secrets in a record's message and traceback."""
+    record.msg, record.args = redactor(record.getMessage()), None
+    if record.exc_info and record.exc_info[1] is not None:
+        formatted = "".join(traceback.format_exception(*record.exc_info))
+        record.exc_text = redactor(formatted.rstrip("\n"))
+        record.exc_info = None
+
+
+redactor = Redactor()  # the server's, once it knows its environment (see ``SmallCodeServer``)

@@ -33,6 +33,7 @@ from pygls.protocol.json_rpc import (
 
 from smallcode_ls import __version__
 from smallcode_ls.app import Session
+from smallcode_ls.lsp import sanitize
 from smallcode_ls.lsp.sanitize import Redactor, internal_error, public_error
 
 __all__ = ["SmallCodeProtocol", "SmallCodeServer", "build_server"]
@@ -114,6 +115,12 @@ class SmallCodeProtocol(LanguageServerProtocol):
     def is_shut_down(self) -> bool:
         """Whether the client sent ``shutdown``."""
         return self._shutdown_requested
+
+    def final_code(self) -> int:
+        """The exit code: as ``exit`` set it, else 0 only after ``shutdown``."""
+        if self.exit_code is not None:
+            return self.exit_code
+        return 0 if self._shutdown_requested else 1
 
     async def settle(self, seconds: float) -> None:
         """Give requests under way up to ``seconds`` to answer, then cancel the rest."""
@@ -372,7 +379,7 @@ class SmallCodeServer(LanguageServer):
         self.cache_dir = cache_dir
         self._session: Session | None = None
         self._last_report = -_REPORT_INTERVAL_S
-        self.lsp.redact = Redactor(self.env)
+        sanitize.redactor = self.lsp.redact = Redactor(self.env)
 
     @property
     def session(self) -> Session:

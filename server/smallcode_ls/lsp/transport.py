@@ -27,7 +27,8 @@ __all__ = ["EXIT_DEADLINE_S", "FdWriter", "serve_stdio", "serve_tcp"]
 logger = logging.getLogger("smallcode_ls.protocol")
 
 CHUNK = 64 * 1024
-EXIT_DEADLINE_S = 3.5
+EXIT_DEADLINE_S = 3.5  # from the end of the message loop
+EOF_DEADLINE_S = 4.5  # from end of input or the client's death, whatever the loop is doing
 _STOP = None  # queue item: leave the loop
 
 
@@ -62,14 +63,21 @@ def _reader_thread(
     loop: asyncio.AbstractEventLoop,
     queue: asyncio.Queue[bytes | None],
     credit: threading.Semaphore,
+    final_code: Callable[[], int],
 ) -> None:
-    """Blocking reads on ``fd``; each chunk goes to the loop (b"" at end of input)."""
+    """Blocking reads on ``fd``; each chunk goes to the loop (b"" at end of input).
+
+    At end of input the exit deadline starts here, so that the process leaves on time
+    even if a handler is blocking the event loop.
+    """
     while True:
         credit.acquire()
         try:
             chunk = os.read(fd, CHUNK)
         except OSError:
             chunk = b""
+        if not chunk:
+            exit_deadline(final_code, EOF_DEADLINE_S)
         try:
             loop.call_soon_threadsafe(queue.put_nowait, chunk)
         except RuntimeError:  # the loop is closed: the server is leaving
@@ -87,28 +95,30 @@ async def _serve(
     protocol = server.lsp
     protocol.on_stop = stop
     parser = FrameParser()
-    watch = asyncio.ensure_future(watch_client(lambda: server.process_id, protocol.client_gone))
-    try:
-        while (chunk := await next_chunk()) is not _STOP:
-            events = parser.feed(chunk) if chunk else parser.eof()
-            for event in events:
-                if protocol.exit_code is not None:
-                    break
-                if isinstance(event, Body):
-                    protocol.receive(event.data)
-                else:
-                    protocol.framing_fault(event.reason)
-                await asyncio.sleep(0)  # let handlers started by this message take a step
-            if not chunk:
-                logger.info("end of input")
-                break
+    loop = asyncio.get_running_loop()
+
+    def client_gone(why: str) -> None:
+        exit_deadline(protocol.final_code, EOF_DEADLINE_S)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(protocol.client_gone, why)
+
+    watch_client(lambda: server.process_id, client_gone)
+    while (chunk := await next_chunk()) is not _STOP:
+        events = parser.feed(chunk) if chunk else parser.eof()
+        for event in events:
             if protocol.exit_code is not None:
                 break
-    finally:
-        watch.cancel()
-    code = protocol.exit_code
-    if code is None:  # end of input or a lost client: a clean exit only after shutdown
-        code = 0 if protocol.is_shut_down else 1
+            if isinstance(event, Body):
+                protocol.receive(event.data)
+            else:
+                protocol.framing_fault(event.reason)
+            await asyncio.sleep(0)  # let handlers started by this message take a step
+        if not chunk:
+            logger.info("end of input")
+            break
+        if protocol.exit_code is not None:
+            break
+    code = protocol.final_code()
     exit_deadline(code, EXIT_DEADLINE_S)  # from here on, nothing may keep the process alive
     await _clean_up(server)
     return code
@@ -148,7 +158,9 @@ def serve_stdio(server: SmallCodeServer, in_fd: int, out_fd: int) -> int:
             return item
 
         threading.Thread(
-            target=_reader_thread, args=(in_fd, loop, queue, credit), daemon=True
+            target=_reader_thread,
+            args=(in_fd, loop, queue, credit, server.lsp.final_code),
+            daemon=True,
         ).start()
         return await _serve(server, next_chunk, lambda: queue.put_nowait(_STOP))
 

@@ -8,7 +8,6 @@ stuck clean-up into a hard exit rather than an orphaned server.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -44,20 +43,29 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-async def watch_client(
+def watch_client(
     process_id: Callable[[], int | None], on_gone: Callable[[str], None]
-) -> None:
-    """Call ``on_gone`` once the client's process (or, lacking one, our parent) is gone."""
+) -> threading.Thread:
+    """Call ``on_gone`` once the client's process (or, lacking one, our parent) is gone.
+
+    A thread, not a task: it must fire even while a handler blocks the event loop.
+    """
     parent = os.getppid()
-    while True:
-        await asyncio.sleep(POLL_S)
-        pid = process_id()
-        if pid is not None and pid > 0 and not pid_alive(pid):
-            on_gone(f"the client process {pid} exited")
-            return
-        if os.getppid() != parent:
-            on_gone("the parent process exited")
-            return
+
+    def watch() -> None:
+        while True:
+            time.sleep(POLL_S)
+            pid = process_id()
+            if pid is not None and pid > 0 and not pid_alive(pid):
+                on_gone(f"the client process {pid} exited")
+                return
+            if os.getppid() != parent:
+                on_gone("the parent process exited")
+                return
+
+    thread = threading.Thread(target=watch, name="client-watchdog", daemon=True)
+    thread.start()
+    return thread
 
 
 def child_pids(pid: int | None = None) -> list[int]:
@@ -102,17 +110,18 @@ def _reap(pids: list[int]) -> None:
             os.waitpid(pid, os.WNOHANG)
 
 
-def exit_deadline(code: int, seconds: float) -> threading.Timer:
-    """Start a timer that ends the process with ``code`` if it is still here in ``seconds``."""
+def exit_deadline(code: int | Callable[[], int], seconds: float) -> threading.Timer:
+    """Start a timer that ends the process if it is still here in ``seconds``."""
 
     def hard_exit() -> None:
+        status = code() if callable(code) else code
         logger.warning("clean exit took over %.1f s; leaving now", seconds)
         with contextlib.suppress(Exception):
             terminate_children(grace_s=0.2)
         with contextlib.suppress(Exception):
             logging.shutdown()
             sys.stderr.flush()
-        os._exit(code)
+        os._exit(status)
 
     timer = threading.Timer(seconds, hard_exit)
     timer.daemon = True
