@@ -1,0 +1,151 @@
+"""G7/T3: the server leaves within 5 s of end of input or of its client's death, with the
+spec's exit code, and takes every child process (index workers, spawned commands) with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from smallcode_ls.lsp.watchdog import child_pids, pid_alive
+from tests.reliability.fuzzing import SERVER, RawServer
+from tests.reliability.test_protocol_errors import FAULTY
+
+EXIT_BOUND_S = 5.0  # the spec of G7, not a performance target
+
+
+def _start(tmp_path: Path, root: Path, process_id: int | None, faulty: bool = False) -> RawServer:
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache")}
+    server = RawServer(env, cwd=tmp_path, command=FAULTY if faulty else SERVER)
+    params = {"processId": process_id, "rootUri": root.as_uri(), "capabilities": {}}
+    assert "result" in server.request("initialize", params)
+    server.notify("initialized", {})
+    return server
+
+
+def _seconds_to_exit(server: RawServer) -> float:
+    started = time.monotonic()
+    server.process.wait(30)
+    return time.monotonic() - started
+
+
+def test_end_of_input_without_shutdown_exits_1_within_5_s(tmp_path: Path) -> None:
+    server = _start(tmp_path, tmp_path, os.getpid())
+    try:
+        server.close_stdin()
+        assert _seconds_to_exit(server) < EXIT_BOUND_S
+        assert server.process.returncode == 1
+    finally:
+        server.stop()
+
+
+def test_end_of_input_after_shutdown_exits_0(tmp_path: Path) -> None:
+    server = _start(tmp_path, tmp_path, os.getpid())
+    try:
+        assert server.request("shutdown")["result"] is None
+        server.close_stdin()
+        assert _seconds_to_exit(server) < EXIT_BOUND_S
+        assert server.process.returncode == 0
+    finally:
+        server.stop()
+
+
+def test_exit_without_shutdown_is_exit_code_1(tmp_path: Path) -> None:
+    server = _start(tmp_path, tmp_path, os.getpid())
+    try:
+        server.notify("exit")
+        assert _seconds_to_exit(server) < EXIT_BOUND_S
+        assert server.process.returncode == 1
+    finally:
+        server.stop()
+
+
+def test_end_of_input_while_a_handler_blocks_the_loop_still_exits_in_time(
+    tmp_path: Path,
+) -> None:
+    server = _start(tmp_path, tmp_path, os.getpid(), faulty=True)
+    try:
+        server.send(
+            b'Content-Length: 51\r\n\r\n{"jsonrpc":"2.0","id":"b","method":"test/block"}   '
+        )
+        time.sleep(0.5)  # the handler is now sleeping on the event loop
+        server.close_stdin()
+        assert _seconds_to_exit(server) < EXIT_BOUND_S
+        assert server.process.returncode == 1
+    finally:
+        server.stop()
+
+
+def test_the_death_of_the_client_process_ends_the_server(tmp_path: Path) -> None:
+    client = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    server = _start(tmp_path, tmp_path, client.pid)
+    try:
+        client.kill()
+        client.wait()
+        assert _seconds_to_exit(server) < EXIT_BOUND_S  # stdin is still open
+        assert server.process.returncode == 1
+    finally:
+        server.stop()
+        client.kill()
+
+
+def test_the_death_of_the_parent_ends_the_server_without_a_process_id(tmp_path: Path) -> None:
+    # A shell starts the server in the background (sharing our pipes) and is then killed.
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache")}
+    command = " ".join(SERVER)
+    parent = subprocess.Popen(
+        ["/bin/sh", "-c", f"exec 3<&0; {command} <&3 3<&- & echo $! >&2; wait"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert parent.stderr is not None
+        server_pid = int(parent.stderr.readline())
+        time.sleep(1.0)  # the server is up and watching
+        assert pid_alive(server_pid)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + EXIT_BOUND_S
+        while pid_alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not pid_alive(server_pid)
+    finally:
+        parent.kill()
+        for pipe in (parent.stdin, parent.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def test_no_child_process_survives_the_server(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    for index in range(1200):  # over the in-process limit: indexing uses worker processes
+        package = root / f"p{index // 100}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"m{index}.py").write_text(
+            "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(40))
+        )
+    server = _start(tmp_path, root, os.getpid(), faulty=True)
+    try:
+        spawned = server.request("test/spawn", {})["result"]
+        pid = server.process.pid
+        deadline = time.monotonic() + 60
+        while len(child_pids(pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = child_pids(pid)
+        assert spawned in children and len(children) >= 3, children  # workers are running
+        server.close_stdin()
+        assert _seconds_to_exit(server) < EXIT_BOUND_S
+        deadline = time.monotonic() + 2
+        while any(pid_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [c for c in children if pid_alive(c)] == []
+    finally:
+        server.stop()
+        for child in child_pids(server.process.pid) if server.process.poll() is None else []:
+            os.kill(child, signal.SIGKILL)
