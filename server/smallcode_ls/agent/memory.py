@@ -14,8 +14,11 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from smallcode_ls.security.secrets import Redactor
 
 __all__ = ["Memory", "Note", "memory_path"]
 
@@ -51,8 +54,9 @@ def memory_path(cache_dir: Path, root: Path) -> Path:
 class Memory:
     """The evidence log of one workspace (thread-safe; one connection, one lock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redact: Callable[[str], str] | None = None) -> None:
         self.path = path
+        self._redact = redact or Redactor()  # no secret is ever stored in a note
         self._lock = threading.Lock()
         self._db = self._open()
 
@@ -93,7 +97,10 @@ class Memory:
             )
             self._db.executemany(
                 "INSERT INTO notes (text, file, untrusted, task, at) VALUES (?, ?, ?, ?, ?)",
-                [(text, file, int(untrusted), cursor.lastrowid, now) for text, untrusted in notes],
+                [
+                    (self._redact(text), file, int(untrusted), cursor.lastrowid, now)
+                    for text, untrusted in notes
+                ],
             )
 
     def recall(self, query: str, file: str, limit: int = 5) -> list[Note]:

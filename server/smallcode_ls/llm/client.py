@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from smallcode_ls.errors import ModelError, ModelErrorKind
 from smallcode_ls.llm.endpoints import Endpoint, origin
 from smallcode_ls.llm.sse import parse_sse_line
 from smallcode_ls.llm.types import ChatRequest, ChatResponse, Usage
+from smallcode_ls.security.secrets import Redactor, restore, secret_values_from_env
 
 __all__ = ["ChatClient", "RetryPolicy", "Timeouts"]
 
@@ -101,6 +102,8 @@ class ChatClient:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self._key = endpoint.api_key(env)
+        known = secret_values_from_env(env or {})
+        self._secrets = Redactor([*known, self._key] if self._key else known)
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._http = httpx.AsyncClient(
@@ -119,10 +122,21 @@ class ChatClient:
     async def chat(
         self, request: ChatRequest, on_text: Callable[[str], None] | None = None
     ) -> ChatResponse:
-        """Run one chat completion; raise ModelError with a classified kind on failure."""
+        """Run one chat completion; raise ModelError with a classified kind on failure.
+
+        Secrets in the prompt (known key values, secret-looking text) are replaced by
+        placeholders before it leaves, and put back into the answer.
+        """
+        table: dict[str, str] = {}
+        messages = tuple(
+            replace(m, content=self._secrets.scrub(m.content, table)) for m in request.messages
+        )
         try:
             async with asyncio.timeout(self.timeouts.total):
-                return await self._with_retries(request, on_text)
+                response = await self._with_retries(replace(request, messages=messages), on_text)
+                if not table:
+                    return response
+                return replace(response, text=restore(response.text, table))
         except TimeoutError as exc:
             raise ModelError(
                 ModelErrorKind.TIMEOUT_TOTAL,
