@@ -18,6 +18,7 @@ import math
 import os
 import random
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -245,6 +246,30 @@ def initialize_params(root: Path, base_url: str) -> dict[str, Any]:
     }
 
 
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_session(
+    root: Path, cache: Path, base_url: str | None = None, source: str = SOURCE
+) -> tuple[RawServer, str]:
+    """A real server, initialized over ``root`` with one open document."""
+    (root / "geo.py").write_text(source)
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(cache)}
+    server = RawServer(env, cwd=root)
+    # Without a model server agent tasks fail fast (connection refused).
+    base_url = base_url or f"http://127.0.0.1:{closed_port()}/v1"
+    answer = server.request("initialize", initialize_params(root, base_url))
+    assert "result" in answer
+    server.notify("initialized", {})
+    uri = (root / "geo.py").as_uri()
+    item = {"uri": uri, "languageId": "python", "version": 1, "text": source}
+    server.notify("textDocument/didOpen", {"textDocument": item})
+    return server, uri
+
+
 def templates(uri: str) -> list[dict[str, Any]]:
     """Valid messages of an editing session (requests get their ids when sent)."""
     doc = {"uri": uri}
@@ -362,7 +387,11 @@ class Fuzzer:
     expected_ids: list[Any] = field(default_factory=list)
     expected_nulls: int = 0
     frame_faults: int = 0
+    body_faults: int = 0
+    mutated: int = 0
+    tolerated_variants: int = 0
     latencies: list[float] = field(default_factory=list)
+    slowest: list[tuple[float, str]] = field(default_factory=list)
     late: list[Any] = field(default_factory=list)
 
     @staticmethod
@@ -377,6 +406,7 @@ class Fuzzer:
             message["id"] = self._fresh(0)
         if self.rng.random() < 0.9:
             message = mutate(message, self.rng)
+            self.mutated += 1
         if _valid_id(message.get("id")):
             message["id"] = self._fresh(message["id"])  # ids stay unique in the session
         body = json.dumps(message).encode()
@@ -395,13 +425,19 @@ class Fuzzer:
                 self.late.append(msg_id)
             else:
                 self.latencies.append(answer.at - sent_at)
+                method = message.get("method")
+                if method == "workspace/executeCommand" and isinstance(message.get("params"), dict):
+                    method = f"{method} {message['params'].get('command')}"
+                self.slowest = sorted([*self.slowest, (answer.at - sent_at, str(method))])[-5:]
 
     def _damage(self, body: bytes) -> tuple[bytes, bytes | None]:
         """Maybe damage the frame; return the bytes and the body the server will see."""
         choice = self.rng.randrange(14)
         if choice == 0:
+            self.tolerated_variants += 1
             return frame(body, name=b"content-length"), body
         if choice == 1:
+            self.tolerated_variants += 1
             return b"X-Fuzz: 1\r\n" + frame(body), body
         if choice == 2:
             junk = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(1, 64)))
@@ -418,6 +454,7 @@ class Fuzzer:
             return b"Content-Length: %d\r\n\r\n" % cut + body, body[:cut]
         if choice == 5:
             broken = body[: len(body) // 2] + b"\xff\xfe" + body[len(body) // 2 :]
+            self.body_faults += 1
             return frame(broken), broken
         return frame(body), body
 

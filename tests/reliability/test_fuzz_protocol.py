@@ -5,9 +5,7 @@ The long run is ``bench/fuzz_lsp.py --messages 10000`` (report in bench/reports/
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,28 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.fuzzing import SOURCE, Fuzzer, RawServer, codes, initialize_params
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_session(root: Path, cache: Path) -> tuple[RawServer, str]:
-    """A real server, initialized over ``root`` with one open document."""
-    (root / "geo.py").write_text(SOURCE)
-    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(cache)}
-    server = RawServer(env, cwd=root)
-    base_url = f"http://127.0.0.1:{_closed_port()}/v1"  # agent tasks fail fast, no model
-    answer = server.request("initialize", initialize_params(root, base_url))
-    assert "result" in answer
-    server.notify("initialized", {})
-    uri = (root / "geo.py").as_uri()
-    item = {"uri": uri, "languageId": "python", "version": 1, "text": SOURCE}
-    server.notify("textDocument/didOpen", {"textDocument": item})
-    return server, uri
+from tests.reliability.fuzzing import Fuzzer, RawServer, codes, start_session
 
 
 @pytest.fixture(scope="module")
