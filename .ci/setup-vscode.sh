@@ -10,7 +10,10 @@ NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_VERSION=1.65.1
 CACHE="${SMALLCODE_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smallcode-ci}"
+ENV_FILE="${SMALLCODE_CI_ENV_FILE:-.ci/env}"
 started=$(date +%s)
+mkdir -p "$CACHE"
+command -v npm >/dev/null || { echo "setup-vscode: npm is needed (apt-get install npm)" >&2; exit 1; }
 
 missing=()
 for pkg in chromium libkrb5-dev pkg-config; do
@@ -19,8 +22,10 @@ done
 if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "setup-vscode: apt-get install ${missing[*]}"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}"; } >"$CACHE/apt.log" 2>&1 \
+    || { tail -n 40 "$CACHE/apt.log"; exit 1; }
 fi
 apt_done=$(date +%s)
 
@@ -62,4 +67,4 @@ echo "setup-vscode: apt $((apt_done - started)) s, npm stack $((npm_done - apt_d
   echo "SMALLCODE_CHROMIUM=$(command -v chromium)"
   echo "SMALLCODE_VSIX=$VSIX"
   echo "SMALLCODE_REQUIRE_CLIENT_TESTS=1"
-} >>.ci/env
+} >>"$ENV_FILE"

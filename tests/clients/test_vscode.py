@@ -344,14 +344,25 @@ def artifacts() -> Iterator[Path]:
     yield ARTIFACTS
 
 
+FLOWS = {
+    # The lightbulb path: the code action from the Refactor menu, then tick the entry and Apply.
+    "refactor-menu+tick-and-apply": ("refactor-menu", "tick-and-apply"),
+    # The palette path: "Edit Selection..." asks for the instruction in an input box; the edit
+    # is accepted in one step with the notification's "Accept All".
+    "palette-edit-selection+accept-all": ("palette-edit-selection", "accept-all"),
+}
+INSTRUCTION = "use math.pi"
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(400)
-@pytest.mark.parametrize("mode", ["tick-and-apply", "accept-all"])
-async def test_code_action_opens_the_refactor_preview_and_applying_saves_the_file(
-    stack: Stack, workbench: Workbench, llm: ScriptedLLM, artifacts: Path, tmp_path: Path, mode: str
+@pytest.mark.parametrize("flow", list(FLOWS))
+async def test_agent_edit_opens_the_refactor_preview_and_applying_it_saves_the_file(
+    stack: Stack, workbench: Workbench, llm: ScriptedLLM, artifacts: Path, tmp_path: Path, flow: str
 ) -> None:
+    start, accept = FLOWS[flow]
     llm.enqueue(stream_reply([ANSWER]))
-    screenshot = artifacts / f"refactor-preview-{mode}.png"
+    screenshot = artifacts / f"refactor-preview-{start}.png"
     screenshot.unlink(missing_ok=True)
     target = workbench.workspace / "geo.py"
     driver_env = {
@@ -363,7 +374,9 @@ async def test_code_action_opens_the_refactor_preview_and_applying_saves_the_fil
         "EXPECT_TEXT": "return math.pi * r * r",
         "SCREENSHOT": str(screenshot),
         "PROFILE_DIR": str(tmp_path / "chromium-profile"),
-        "MODE": mode,
+        "START": start,
+        "ACCEPT": accept,
+        "INSTRUCTION": INSTRUCTION,
         "STEP_TIMEOUT_MS": "90000",
     }
     driver = EXTENSION / "test" / "e2e" / "refactor-preview.js"
@@ -375,16 +388,19 @@ async def test_code_action_opens_the_refactor_preview_and_applying_saves_the_fil
         f"driver exit {rc} after {seconds:.1f} s; screenshot: {screenshot}\n{out}\n"
         f"--- code-server log\n{_tail(workbench.log)}\n{workbench.extension_logs()}"
     )
-    print(f"vscode e2e ({mode}): {seconds:.1f} s, screenshot {screenshot}")
+    print(f"vscode e2e ({flow}): {seconds:.1f} s, screenshot {screenshot}")
     assert rc == 0, report
     assert screenshot.stat().st_size > 10_000, report
-    assert [s["step"] for s in steps if s["step"] == "refactor preview"], report
+    assert "refactor preview" in [s["step"] for s in steps], report
     text = target.read_text(encoding="utf-8")
     assert "return math.pi * r * r" in text and "# TODO" not in text, report
     assert "raise NotImplementedError" not in text, report
     assert len(llm.requests) == 1, report
-    # The server heard that the edit was applied (the extension logs each task's answer).
+    if start == "palette-edit-selection":
+        prompt = llm.requests[0].body["messages"][1]["content"]
+        assert f"In `area`: {INSTRUCTION}" in prompt, report
     log = workbench.smallcode_log()
+    # The server heard that the edit was applied (the extension logs each task's answer).
     assert '"outcome":"applied"' in log, report
     # VS Code's workspace.isTrusted reached the server (code-server runs with trust disabled,
     # so every workspace is trusted).

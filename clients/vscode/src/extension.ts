@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   ApplyWorkspaceEditParams,
@@ -22,6 +23,7 @@ import { SERVER, TASK_COMMANDS, askInstruction, runActionAtCursor, showContext }
 import { findServer } from './discovery';
 import { editedUris, needsConfirmation, withoutConfirmation } from './edits';
 import { RestartPolicy } from './restart';
+import { ServerLogParser } from './serverlog';
 import { declaredKeys, initializationOptions, resolveSettings, restrictedKeys, userLevelKeys } from './settings';
 import { StatusState, describeOutcome, modelFromStatus, renderStatus } from './status';
 
@@ -127,6 +129,16 @@ class SmallCode {
     const clientOptions: LanguageClientOptions = {
       documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
       outputChannel: this.output,
+      stdioOptions: {
+        stdout: (input, channel) => readline.createInterface({ input }).on('line', (l) => channel.info(l)),
+        stderr: (input, channel) => {
+          const parser = new ServerLogParser();
+          readline.createInterface({ input }).on('line', (line) => {
+            const { level, message } = parser.parse(line);
+            channel[level](message);
+          });
+        },
+      },
       initializationOptions: () => initializationOptions(this.settings().section, vscode.workspace.isTrusted),
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { editedUris, needsConfirmation, withoutConfirmation } from '../src/edits';
 import { RestartPolicy } from '../src/restart';
+import { ServerLogParser } from '../src/serverlog';
 import { describeOutcome, modelFromStatus, renderStatus } from '../src/status';
 
 test('restarts up to the limit within the window, then gives up; old crashes expire', () => {
@@ -55,4 +56,18 @@ test('annotated edits: detected, cleared for "Accept All", their documents liste
   assert.equal(cleared.changeAnnotations?.s.label, 'SmallCode: implement TODO');
   assert.equal(needsConfirmation({ changes: {} }), false);
   assert.deepEqual(editedUris(edit), ['file:///a.py']);
+});
+
+test('server log lines keep their level; a traceback stays an error', () => {
+  const parser = new ServerLogParser();
+  assert.deepEqual(parser.parse('2026-11-25 11:32:19,108 INFO smallcode_ls.lsp: indexed 1 files'), {
+    level: 'info',
+    message: 'smallcode_ls.lsp: indexed 1 files',
+  });
+  assert.equal(parser.parse('2026-11-25 11:32:19,108 WARNING x: slow').level, 'warn');
+  assert.equal(parser.parse('2026-11-25 11:32:19,108 ERROR x: failed').level, 'error');
+  assert.deepEqual(parser.parse('Traceback (most recent call last):'), {
+    level: 'error',
+    message: 'Traceback (most recent call last):',
+  });
 });

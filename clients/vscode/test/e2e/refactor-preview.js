@@ -3,7 +3,8 @@
 // Run by tests/clients/test_vscode.py; prints one JSON line per step; exit 0 on success.
 //
 // env: PLAYWRIGHT_CORE, CHROMIUM, URL, WORKSPACE_FILE, EXPECT_TEXT, SCREENSHOT, PROFILE_DIR,
-//      MODE ("tick-and-apply" | "accept-all"), STEP_TIMEOUT_MS
+//      START ("refactor-menu" | "palette-edit-selection"), INSTRUCTION (for the latter),
+//      ACCEPT ("tick-and-apply" | "accept-all"), STEP_TIMEOUT_MS
 'use strict';
 const fs = require('node:fs');
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
@@ -73,21 +74,8 @@ async function run(page) {
   await status.first().waitFor({ timeout: STEP });
   log('extension ready', { status: (await status.first().innerText()).trim() });
 
-  // Cursor on the TODO (line 6), then Refactor... (Ctrl+Shift+R) and the server's action.
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+G');
-  await page.keyboard.type('6');
-  await page.keyboard.press('Enter');
-  const action = page.locator('.action-widget .monaco-list-row', { hasText: 'SmallCode: implement TODO' });
-  await waitFor('the code action in the Refactor menu', async () => {
-    if (await action.first().isVisible().catch(() => false)) return true;
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+R');
-    await action.first().waitFor({ timeout: 3000 }).catch(() => undefined);
-    return action.first().isVisible().catch(() => false);
-  });
-  log('refactor menu');
-  await action.first().click();
+  if (process.env.START === 'palette-edit-selection') await editSelectionFromPalette(page);
+  else await implementTodoFromRefactorMenu(page);
 
   // The agent runs against the scripted model; a trusted workspace may be asked to allow a
   // validation command ("SmallCode: run ..."): allow it once.
@@ -102,7 +90,7 @@ async function run(page) {
   await page.screenshot({ path: process.env.SCREENSHOT });
   log('screenshot', { path: process.env.SCREENSHOT });
 
-  if (process.env.MODE === 'accept-all') {
+  if (process.env.ACCEPT === 'accept-all') {
     const accept = page.locator('.notifications-toasts .monaco-button', { hasText: 'Accept All' });
     await accept.first().waitFor({ timeout: STEP });
     await accept.first().click();
@@ -123,6 +111,48 @@ async function run(page) {
     return text.includes(process.env.EXPECT_TEXT);
   });
   log('saved');
+}
+
+async function goToLine(page, line) {
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+}
+
+// The code action: cursor on the TODO (line 6), Refactor... (Ctrl+Shift+R), the server's action.
+async function implementTodoFromRefactorMenu(page) {
+  await goToLine(page, 6);
+  const action = page.locator('.action-widget .monaco-list-row', { hasText: 'SmallCode: implement TODO' });
+  await waitFor('the code action in the Refactor menu', async () => {
+    if (await action.first().isVisible().catch(() => false)) return true;
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+R');
+    await action.first().waitFor({ timeout: 3000 }).catch(() => undefined);
+    return action.first().isVisible().catch(() => false);
+  });
+  log('refactor menu');
+  await action.first().click();
+}
+
+// The palette command: select the function (lines 4-7), "SmallCode: Edit Selection...",
+// then the instruction in the input box.
+async function editSelectionFromPalette(page) {
+  await goToLine(page, 4);
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Control+Shift+P');
+  await page.keyboard.type('SmallCode: Edit Selection');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'SmallCode: Edit Selection' });
+  await row.first().waitFor({ timeout: STEP });
+  await page.keyboard.press('Enter');
+  log('palette command');
+  // The input box has a title; the palette has none (and hasText ignores case).
+  const title = page.locator('.quick-input-widget .quick-input-title', { hasText: /^SmallCode: edit selection$/ });
+  await title.first().waitFor({ timeout: STEP });
+  await page.keyboard.type(process.env.INSTRUCTION);
+  await page.keyboard.press('Enter');
+  log('instruction entered');
 }
 
 main().then(
