@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/fuzz_lsp.py --messages 10000
 
+With ``--atheris SECONDS`` it instead fuzzes the frame parser in-process with atheris
+(T1a; coverage-guided bytes, split into chunks the fuzzer chooses) and adds the result
+to the existing report.
+
 Phase 1 sends valid session messages, most of them mutated one field at a time and
 some in damaged frames (tests/reliability/fuzzing.py), and checks every outcome
 against the JSON-RPC rules. Phase 2 runs an agent task against the scripted model
@@ -177,13 +181,83 @@ def _apply_edits(message: dict[str, Any]) -> Any:
     return None
 
 
+def _framing_target(data: bytes) -> None:
+    """One atheris input: chunked through the parser; every invariant is an assertion."""
+    from smallcode_ls.lsp.framing import Body, FrameParser
+
+    parser = FrameParser(max_body=4096, max_header=1024)
+    chunk = 1 + (data[0] if data else 0)
+    bodies: list[bytes] = []
+    for start in range(1, len(data), chunk):
+        for event in parser.feed(data[start : start + chunk]):
+            if isinstance(event, Body):
+                assert len(event.data) <= 4096
+                bodies.append(event.data)
+        assert len(parser._buffer) <= 4096 + 1024 + chunk + 4
+    parser.eof()
+    again = FrameParser(max_body=4096, max_header=1024)  # re-framed bodies round-trip
+    reframed = b"".join(b"Content-Length: %d\r\n\r\n" % len(b) + b for b in bodies)
+    assert [e.data for e in again.feed(reframed) if isinstance(e, Body)] == bodies
+
+
+def atheris_worker(argv: list[str]) -> None:
+    import atheris
+
+    atheris.instrument_func(_framing_target)
+    with atheris.instrument_imports():
+        import smallcode_ls.lsp.framing  # noqa: F401
+    atheris.Setup([sys.argv[0], *argv], _framing_target)
+    atheris.Fuzz()
+
+
+def atheris_run(seconds: int, report_path: Path) -> int:
+    import re
+    import subprocess
+
+    corpus = Path(tempfile.mkdtemp(prefix="framing-corpus-"))
+    seeds = [
+        b"\x07" + frame({"jsonrpc": "2.0", "id": 1, "method": "x"}) * 2,
+        b"\x03" + frame(b"{}", name=b"content-length") + b"junk\r\n\r\n" + frame(b"[]"),
+        b"\x10Content-Type: a\r\nContent-Length: 2\r\n\r\n{}Content-Length: 9999999\r\n\r\n",
+    ]
+    for index, seed in enumerate(seeds):
+        (corpus / f"seed{index}").write_bytes(seed)
+    command = [sys.executable, __file__, "--atheris-worker", str(corpus),
+               f"-max_total_time={seconds}", "-rss_limit_mb=2048"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    corpus_files = len(list(corpus.iterdir()))
+    runs = re.search(r"Done (\d+) runs in (\d+) second", done.stderr)
+    result = {
+        "command": f"bench/fuzz_lsp.py --atheris {seconds}",
+        "target": "smallcode_ls.lsp.framing.FrameParser (bytes in chunks; caps; round trip)",
+        "runs": int(runs.group(1)) if runs else None,
+        "seconds": int(runs.group(2)) if runs else None,
+        "corpus_inputs_at_end": corpus_files,
+        "crashes": 0 if done.returncode == 0 else 1,
+        "exit_status": done.returncode,
+    }
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report["framing_atheris"] = result
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if done.returncode != 0:
+        print(done.stderr[-4000:], file=sys.stderr)
+    return 0 if done.returncode == 0 else 1
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--atheris-worker":
+        atheris_worker(sys.argv[2:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--atheris", type=int, metavar="SECONDS", help="fuzz the frame parser")
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--pauses", type=int, default=30, help="0.1 s model pauses (phase 2)")
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args()
+    if args.atheris:
+        return atheris_run(args.atheris, args.report)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         fuzzed = fuzz(args.messages, args.seed, work)
@@ -195,6 +269,10 @@ def main() -> int:
         "agent_task_liveness": liveness,
     }
     args.report.parent.mkdir(parents=True, exist_ok=True)
+    if args.report.exists():  # keep the atheris section of an earlier run
+        earlier = json.loads(args.report.read_text())
+        if "framing_atheris" in earlier:
+            report["framing_atheris"] = earlier["framing_atheris"]
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     ok = (
