@@ -48,6 +48,7 @@ class Session:
     gate: ProcessGate
     memory: Memory | None = None
     initialization_options: object = None
+    endpoint_answers: dict[str, bool] = field(default_factory=dict)  # workspace endpoints
     closed: threading.Event = field(default_factory=threading.Event)
     jedi_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="jedi")

@@ -19,7 +19,12 @@ INDEX_TITLE = "SmallCode: indexing workspace"
 
 def server_config(cache_dir: Path, **env: str) -> ClientServerConfig:
     """Start ``python -m smallcode_ls --stdio`` with its own cache folder."""
-    server_env = {**os.environ, "SMALLCODE_CACHE_DIR": str(cache_dir), **env}
+    server_env = {
+        **os.environ,
+        "SMALLCODE_CACHE_DIR": str(cache_dir),
+        "SMALLCODE_DATA_DIR": str(cache_dir / "user-data"),  # the trust store: per test
+        **env,
+    }
     return ClientServerConfig(
         server_command=[sys.executable, "-m", "smallcode_ls", "--stdio"], server_env=server_env
     )
@@ -31,9 +36,10 @@ async def start_client(
     cache_dir: Path,
     initialization_options: Any = None,
     configuration: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
 ) -> LanguageClient:
     """Start the server and run the initialize handshake as ``client_name`` would."""
-    client = await server_config(cache_dir).start()
+    client = await server_config(cache_dir, **(env or {})).start()
     assert isinstance(client, LanguageClient)
     if configuration is not None:
         client.set_configuration(configuration)

@@ -14,7 +14,12 @@ from smallcode_ls.documents import uri_to_path
 from smallcode_ls.lsp.convert import from_lsp_encoding
 from smallcode_ls.lsp.progress import WorkDoneProgress
 from smallcode_ls.lsp.server import SmallCodeServer
-from smallcode_ls.lsp.trust import client_trust, lsp_confirm, settings_options
+from smallcode_ls.lsp.trust import (
+    client_trust,
+    confirm_workspace_endpoints,
+    lsp_confirm,
+    settings_options,
+)
 from smallcode_ls.settings import SettingsResult, parse_settings, workspace_layer
 
 __all__ = ["INDEX_PROGRESS_TITLE", "pull_configuration", "register"]
@@ -58,6 +63,12 @@ async def _apply_settings(server: SmallCodeServer, layer: object) -> None:
     layer, dropped = workspace_layer(layer, session.trust.trusted)
     for key in dropped:
         logger.info("ignored %s from workspace-level settings (untrusted or user-level only)", key)
+    if session.trust.trusted:
+        user = parse_settings(session.initialization_options, env=server.env).settings
+        user_urls = {user.model.base_url, user.escalation.base_url} - {""}
+        layer = await confirm_workspace_endpoints(
+            server, layer, session.endpoint_answers, user_urls
+        )
     result = parse_settings(session.initialization_options, layer, env=server.env)
     _report(server, result)
     session.gate.allow_unsandboxed = result.settings.security.allow_unsandboxed

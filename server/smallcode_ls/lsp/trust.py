@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from lsprotocol import types
 
@@ -27,6 +28,7 @@ __all__ = [
     "COMMAND_TRUST",
     "DENY",
     "client_trust",
+    "confirm_workspace_endpoints",
     "lsp_confirm",
     "register",
     "settings_options",
@@ -85,6 +87,59 @@ def lsp_confirm(server: SmallCodeServer) -> Confirm:
         return Decision.ONCE if title == ALLOW_ONCE else Decision.DENY
 
     return confirm
+
+
+USE_ENDPOINT = "Use it (without my API key)"
+
+
+async def confirm_workspace_endpoints(
+    server: SmallCodeServer, layer: object, answers: dict[str, bool], user_urls: set[str]
+) -> object:
+    """A trusted workspace's own model endpoints, each confirmed by the user naming its host.
+
+    An endpoint the user accepts is used without any API key (the key stays bound to
+    the user-level endpoint); one refused (or unanswered) is dropped from the layer.
+    ``answers`` remembers each decision for the session; ``user_urls`` (the user-level
+    endpoints, which an editor may echo in the workspace layer) are not asked about.
+    """
+    if not isinstance(layer, dict):
+        return layer
+    kept = {key: dict(value) if isinstance(value, dict) else value for key, value in layer.items()}
+    for section in ("model", "escalation"):
+        values = kept.get(section)
+        url = values.get("baseUrl") if isinstance(values, dict) else None
+        if not isinstance(values, dict) or not isinstance(url, str) or not url:
+            continue
+        if url in user_urls:
+            continue
+        if url not in answers:
+            answers[url] = await _ask_endpoint(server, section, url)
+        if answers[url]:
+            values["apiKeyEnv"] = ""
+        else:
+            for key in ("baseUrl", "name", "model", "apiKeyEnv"):
+                values.pop(key, None)
+    return kept
+
+
+async def _ask_endpoint(server: SmallCodeServer, section: str, url: str) -> bool:
+    host = urlsplit(url).netloc or url
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Warning,
+        message=(
+            f"SmallCode: this workspace's settings send the {section} requests to {host} "
+            f"({url}). Your code will be sent there. Use this endpoint?"
+        ),
+        actions=[types.MessageActionItem(USE_ENDPOINT), types.MessageActionItem("Ignore it")],
+    )
+    try:
+        answer = await asyncio.wait_for(
+            server.window_show_message_request_async(params), _ANSWER_TIMEOUT_S
+        )
+    except Exception as exc:
+        logger.info("endpoint confirmation got no answer: %s", type(exc).__name__)
+        return False
+    return answer is not None and answer.title == USE_ENDPOINT
 
 
 class TrustArgs(CommandArgs):
