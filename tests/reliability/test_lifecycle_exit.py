@@ -149,3 +149,46 @@ def test_no_child_process_survives_the_server(tmp_path: Path) -> None:
         server.stop()
         for child in child_pids(server.process.pid) if server.process.poll() is None else []:
             os.kill(child, signal.SIGKILL)
+
+
+def test_over_tcp_a_disconnect_ends_the_server_and_exit_codes_hold(tmp_path: Path) -> None:
+    import json
+    import socket
+
+    from tests.reliability.fuzzing import closed_port, frame
+
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache")}
+    for polite, expected in [(True, 0), (False, 1)]:
+        port = closed_port()
+        process = subprocess.Popen(
+            [*SERVER[:-1], "--tcp", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the server never listened"
+                    time.sleep(0.1)
+            with connection:
+                params = {"processId": os.getpid(), "rootUri": None, "capabilities": {}}
+                init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
+                connection.sendall(b"garbage\r\n\r\n" + frame(init))
+                reply = b""
+                while b'"id": 1' not in reply:
+                    reply += connection.recv(65536)
+                assert b'"serverInfo"' in reply and json.loads(reply.split(b"\r\n\r\n", 1)[1])
+                if polite:
+                    connection.sendall(
+                        frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+                        + frame({"jsonrpc": "2.0", "method": "exit"})
+                    )
+                    time.sleep(0.2)
+            started = time.monotonic()
+            assert process.wait(30) == expected
+            assert time.monotonic() - started < EXIT_BOUND_S
+        finally:
+            process.kill()
+            process.wait()

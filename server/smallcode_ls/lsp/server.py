@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -431,6 +432,16 @@ class SmallCodeServer(LanguageServer):
         from smallcode_ls.lsp.transport import serve_stdio
 
         return serve_stdio(self, in_fd, out_fd)
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """The pygls entry point, routed through the hardened loop (exit code dropped)."""
+        in_fd = (stdin or sys.stdin.buffer).fileno()
+        out_fd = os.dup((stdout or sys.stdout.buffer).fileno())
+        self.serve_stdio(in_fd, out_fd)
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """The pygls entry point, routed through the hardened loop (exit code dropped)."""
+        self.serve_tcp(host, port)
 
     def serve_tcp(self, host: str, port: int) -> int:
         """Serve the first client that connects to ``host:port``; return the exit code."""
