@@ -15,6 +15,7 @@ from smallcode_ls.security.paths import (
     PathRefused,
     TargetClass,
     check_target,
+    guard_change,
     is_secret_file,
     write_inside,
 )
@@ -211,3 +212,25 @@ def test_generated_paths_never_escape(
     assert checked.path.resolve().is_relative_to(root.resolve())
     write_inside(checked, "x\n", allow_protected=True)
     assert _outside_state(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("relative", "old", "new", "touches"),
+    [
+        (".vscode/settings.json", '{"a": 1}\n', '{"a": 1,\n "smallcode.security.x": true}\n', True),
+        (".vscode/settings.json", '{"a": 1}\n', '{"a": 2}\n', False),
+        (".smallcode/permissions.json", "{}", '{"allow": "*"}', True),
+        ("proj.code-workspace", "{}", '{"settings": {}}', True),
+        ("src/app.py", "x = 1\n", "smallcode = 2\n", False),
+    ],
+)
+def test_the_agent_may_not_change_its_own_settings(
+    layout: tuple[Path, Path], relative: str, old: str, new: str, touches: bool
+) -> None:
+    root, _ = layout
+    (root / relative).parent.mkdir(parents=True, exist_ok=True)
+    if touches:
+        with pytest.raises(PathRefused, match="own settings"):
+            guard_change(root, relative, old, new)
+    else:
+        guard_change(root, relative, old, new)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pathspec
 
 from smallcode_ls.graph.languages import language_for_path
+from smallcode_ls.security.paths import is_secret_file
 
 __all__ = ["ScannedFile", "is_indexable_source", "scan_workspace"]
 
@@ -97,7 +98,11 @@ def scan_workspace(root: Path, max_file_bytes: int) -> Iterator[ScannedFile]:
                 if (path / "pyvenv.cfg").exists() or _ignored(rules, path, is_dir=True):
                     continue
                 subdirs.append(path)
-            elif entry.is_file(follow_symlinks=False) and language_for_path(entry.name):
+            elif (
+                entry.is_file(follow_symlinks=False)
+                and language_for_path(entry.name)
+                and not is_secret_file(entry.name)  # never index what holds secrets
+            ):
                 stat = entry.stat()
                 if stat.st_size > max_file_bytes or _ignored(rules, path, is_dir=False):
                     continue
