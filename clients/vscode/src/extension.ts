@@ -24,7 +24,15 @@ import { findServer } from './discovery';
 import { editedUris, needsConfirmation, withoutConfirmation } from './edits';
 import { RestartPolicy } from './restart';
 import { ServerLogParser } from './serverlog';
-import { declaredKeys, initializationOptions, resolveSettings, restrictedKeys, userLevelKeys } from './settings';
+import {
+  declaredKeys,
+  initOnlyKeys,
+  initializationOptions,
+  resolveSettings,
+  restrictedKeys,
+  userLevelKeys,
+  withoutKeys,
+} from './settings';
 import { StatusState, describeOutcome, modelFromStatus, renderStatus } from './status';
 
 const LANGUAGES = ['python', 'javascript', 'typescript', 'go', 'rust'];
@@ -48,6 +56,16 @@ class SmallCode {
 
   private get packageJson(): unknown {
     return this.context.extension.packageJSON;
+  }
+
+  /** The keys the server takes only from initializationOptions (see initOnlyKeys). */
+  private initOnly(): Set<string> {
+    return initOnlyKeys(restrictedKeys(this.packageJson), userLevelKeys(this.packageJson), vscode.workspace.isTrusted);
+  }
+
+  /** The section for workspace/configuration and didChangeConfiguration. */
+  laterLayer(): Record<string, unknown> {
+    return withoutKeys(this.settings().section, this.initOnly());
   }
 
   settings(): { section: Record<string, unknown>; ignored: string[] } {
@@ -170,7 +188,7 @@ class SmallCode {
             }),
           configuration: (params, token, next) =>
             params.items.map((item) =>
-              item.section === 'smallcode' ? this.settings().section : null,
+              item.section === 'smallcode' ? this.laterLayer() : null,
             ) as unknown[],
         },
       },
@@ -340,16 +358,17 @@ class SmallCode {
 
   async configurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     if (!event.affectsConfiguration('smallcode')) return;
-    if (event.affectsConfiguration('smallcode.server')) {
+    const initOnly = [...this.initOnly()].some((key) => event.affectsConfiguration(`smallcode.${key}`));
+    if (event.affectsConfiguration('smallcode.server') || initOnly) {
       const found = this.discover();
-      if (!found.found || found.command !== this.serverCommand || !this.client) {
+      if (initOnly || !found.found || found.command !== this.serverCommand || !this.client) {
         await this.restart();
         return;
       }
     }
     if (this.client?.state === State.Running) {
       await this.client.sendNotification(DidChangeConfigurationNotification.type, {
-        settings: { smallcode: this.settings().section },
+        settings: { smallcode: this.laterLayer() },
       });
       void this.refreshStatus();
     }
@@ -361,7 +380,7 @@ class SmallCode {
     if (found.found && found.command === this.serverCommand && this.supports(SERVER.trustWorkspace)) {
       await this.request(SERVER.trustWorkspace, [{ persist: false }]);
       await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
-        settings: { smallcode: this.settings().section },
+        settings: { smallcode: this.laterLayer() },
       });
       void this.refreshStatus();
     } else {

@@ -116,3 +116,28 @@ export function initializationOptions(
 ): { smallcode: Record<string, unknown>; workspaceTrusted: boolean } {
   return { smallcode: section, workspaceTrusted: trusted };
 }
+
+/**
+ * Keys the server honours only from initializationOptions: user-level keys always, restricted
+ * keys while the workspace is untrusted (it treats workspace/configuration as workspace-level).
+ * Changing one of them needs a server restart; leaving them out of later layers avoids noise.
+ */
+export function initOnlyKeys(restricted: Set<string>, userLevel: Set<string>, trusted: boolean): Set<string> {
+  return new Set([...userLevel, ...(trusted ? [] : restricted)].filter((key) => !isClientOnly(key)));
+}
+
+/** A copy of a nested section without the given dotted keys (and without emptied groups). */
+export function withoutKeys(section: Record<string, unknown>, keys: Set<string>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [group, values] of Object.entries(section)) {
+    if (typeof values !== 'object' || values === null) {
+      if (!keys.has(group)) copy[group] = values;
+      continue;
+    }
+    const kept = Object.fromEntries(
+      Object.entries(values as Record<string, unknown>).filter(([key]) => !keys.has(`${group}.${key}`)),
+    );
+    if (Object.keys(kept).length > 0) copy[group] = kept;
+  }
+  return copy;
+}

@@ -5,10 +5,12 @@ import { test } from 'node:test';
 import {
   declaredKeys,
   effectiveValue,
+  initOnlyKeys,
   initializationOptions,
   resolveSettings,
   restrictedKeys,
   userLevelKeys,
+  withoutKeys,
 } from '../src/settings';
 
 const packageJson = JSON.parse(
@@ -87,4 +89,15 @@ test('initializationOptions carry the section and the trust flag', () => {
     smallcode: { model: { name: 'x' } },
     workspaceTrusted: false,
   });
+});
+
+test('init-only keys: user-level always, restricted while untrusted; left out of later layers', () => {
+  const restricted = new Set(['model.baseUrl', 'server.path']);
+  const userLevel = new Set(['security.allowUnsandboxed']);
+  assert.deepEqual([...initOnlyKeys(restricted, userLevel, true)], ['security.allowUnsandboxed']);
+  const untrusted = initOnlyKeys(restricted, userLevel, false);
+  assert.deepEqual([...untrusted].sort(), ['model.baseUrl', 'security.allowUnsandboxed']);
+  const section = { model: { baseUrl: 'u', name: 'n' }, security: { allowUnsandboxed: false } };
+  assert.deepEqual(withoutKeys(section, untrusted), { model: { name: 'n' } });
+  assert.deepEqual(section.model, { baseUrl: 'u', name: 'n' }, 'the input is not changed');
 });
