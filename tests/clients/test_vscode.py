@@ -299,6 +299,17 @@ async def workbench(
         # code-server's extension host takes PATH from a login shell, so name the server here.
         "smallcode.server.path": str(Path(sys.executable).parent / "smallcode-ls"),
     }
+    if FLOWS[flow].start == "crash":
+        # A wrapper that records each server's pid (exec keeps it), so the test can kill it.
+        wrapper = tmp_path / "smallcode-ls-wrapper"
+        wrapper.write_text(
+            f"#!/bin/sh\necho $$ >> {tmp_path / 'server-pids'}\n"
+            f'exec {settings["smallcode.server.path"]} "$@"\n',
+            encoding="utf-8",
+        )
+        wrapper.chmod(0o755)
+        settings["smallcode.server.path"] = str(wrapper)
+        settings["smallcode.server.maxRestarts"] = 1
     (user_dir / "User" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
     port = _free_port()
     config = tmp_path / "config.yaml"
@@ -369,6 +380,31 @@ def artifacts() -> Iterator[Path]:
     yield ARTIFACTS
 
 
+async def _drive(
+    stack: Stack, workbench: Workbench, tmp_path: Path, screenshot: Path, flow: str, target: Path
+) -> tuple[int, str, float]:
+    """Run the browser driver for one flow; its exit code, output and duration."""
+    env = {
+        **workbench.env,
+        "PLAYWRIGHT_CORE": str(stack.playwright_core),
+        "CHROMIUM": str(stack.chromium),
+        "URL": workbench.url,
+        "WORKSPACE_FILE": str(target),
+        "EXPECT_TEXT": "return math.pi * r * r",
+        "SCREENSHOT": str(screenshot),
+        "PROFILE_DIR": str(tmp_path / "chromium-profile"),
+        "START": FLOWS[flow].start,
+        "ACCEPT": FLOWS[flow].accept,
+        "INSTRUCTION": INSTRUCTION,
+        "SERVER_PIDS": str(tmp_path / "server-pids"),
+        "STEP_TIMEOUT_MS": "90000",
+    }
+    driver = EXTENSION / "test" / "e2e" / "refactor-preview.js"
+    started = time.monotonic()
+    rc, out = await _run([str(stack.node), str(driver)], env, 300)
+    return rc, out, time.monotonic() - started
+
+
 @dataclass(frozen=True)
 class Flow:
     start: str  # "refactor-menu" (code action) or "palette-edit-selection" (input box)
@@ -385,40 +421,26 @@ FLOWS = {
     # Restricted Mode: the extension still runs (limited support), the server hears
     # workspaceTrusted=false, and the workspace's own server path and endpoint are ignored.
     "untrusted_refactor-menu_accept-all": Flow("refactor-menu", "accept-all", trusted=False),
+    # Not an edit: the server is killed twice (see test_a_crashing_server_...).
+    "crash": Flow("crash", "", trusted=True),
 }
+EDIT_FLOWS = [name for name, flow in FLOWS.items() if flow.start != "crash"]
 INSTRUCTION = "use math.pi"
 DEAD_ENDPOINT = "http://127.0.0.1:9/v1"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(400)
-@pytest.mark.parametrize("flow", list(FLOWS))
+@pytest.mark.parametrize("flow", EDIT_FLOWS)
 async def test_agent_edit_opens_the_refactor_preview_and_applying_it_saves_the_file(
     stack: Stack, workbench: Workbench, llm: ScriptedLLM, artifacts: Path, tmp_path: Path, flow: str
 ) -> None:
-    start, accept, trusted = FLOWS[flow].start, FLOWS[flow].accept, FLOWS[flow].trusted
+    start, trusted = FLOWS[flow].start, FLOWS[flow].trusted
     llm.enqueue(stream_reply([ANSWER]))
     screenshot = artifacts / f"refactor-preview-{flow}.png"
     screenshot.unlink(missing_ok=True)
     target = workbench.workspace / "geo.py"
-    driver_env = {
-        **workbench.env,
-        "PLAYWRIGHT_CORE": str(stack.playwright_core),
-        "CHROMIUM": str(stack.chromium),
-        "URL": workbench.url,
-        "WORKSPACE_FILE": str(target),
-        "EXPECT_TEXT": "return math.pi * r * r",
-        "SCREENSHOT": str(screenshot),
-        "PROFILE_DIR": str(tmp_path / "chromium-profile"),
-        "START": start,
-        "ACCEPT": accept,
-        "INSTRUCTION": INSTRUCTION,
-        "STEP_TIMEOUT_MS": "90000",
-    }
-    driver = EXTENSION / "test" / "e2e" / "refactor-preview.js"
-    started = time.monotonic()
-    rc, out = await _run([str(stack.node), str(driver)], driver_env, 300)
-    seconds = time.monotonic() - started
+    rc, out, seconds = await _drive(stack, workbench, tmp_path, screenshot, flow, target)
     steps = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     report = (
         f"driver exit {rc} after {seconds:.1f} s; screenshot: {screenshot}\n{out}\n"
@@ -447,3 +469,26 @@ async def test_agent_edit_opens_the_refactor_preview_and_applying_it_saves_the_f
     if not trusted:
         assert not (tmp_path / "evil-ran").exists(), "the workspace's server.path was run"
         assert DEAD_ENDPOINT not in log, report
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("flow", ["crash"])
+async def test_a_crashing_server_is_restarted_up_to_the_limit_then_the_error_is_shown(
+    stack: Stack, workbench: Workbench, artifacts: Path, tmp_path: Path, flow: str
+) -> None:
+    screenshot = artifacts / "server-gave-up.png"
+    screenshot.unlink(missing_ok=True)
+    target = workbench.workspace / "geo.py"
+    rc, out, seconds = await _drive(stack, workbench, tmp_path, screenshot, flow, target)
+    report = (
+        f"driver exit {rc} after {seconds:.1f} s; screenshot: {screenshot}\n{out}\n"
+        f"--- code-server log\n{_tail(workbench.log)}\n{workbench.extension_logs()}"
+    )
+    print(f"vscode e2e (crash): {seconds:.1f} s, screenshot {screenshot}")
+    assert rc == 0, report
+    # Started once, restarted once (maxRestarts 1), then not again.
+    pids = (tmp_path / "server-pids").read_text(encoding="utf-8").split()
+    assert len(pids) == 2, report
+    log = workbench.smallcode_log()
+    assert "the server stopped; restarting (1 in 3 minutes)" in log, report

@@ -3,8 +3,8 @@
 // Run by tests/clients/test_vscode.py; prints one JSON line per step; exit 0 on success.
 //
 // env: PLAYWRIGHT_CORE, CHROMIUM, URL, WORKSPACE_FILE, EXPECT_TEXT, SCREENSHOT, PROFILE_DIR,
-//      START ("refactor-menu" | "palette-edit-selection"), INSTRUCTION (for the latter),
-//      ACCEPT ("tick-and-apply" | "accept-all"), STEP_TIMEOUT_MS
+//      START ("refactor-menu" | "palette-edit-selection" | "crash"), INSTRUCTION (for the 2nd),
+//      ACCEPT ("tick-and-apply" | "accept-all"), STEP_TIMEOUT_MS; START "crash" with SERVER_PIDS
 'use strict';
 const fs = require('node:fs');
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
@@ -74,6 +74,7 @@ async function run(page) {
   await status.first().waitFor({ timeout: STEP });
   log('extension ready', { status: (await status.first().innerText()).trim() });
 
+  if (process.env.START === 'crash') return crashTwice(page);
   if (process.env.START === 'palette-edit-selection') await editSelectionFromPalette(page);
   else await implementTodoFromRefactorMenu(page);
 
@@ -153,6 +154,26 @@ async function editSelectionFromPalette(page) {
   await page.keyboard.type(process.env.INSTRUCTION);
   await page.keyboard.press('Enter');
   log('instruction entered');
+}
+
+// The server is started through a wrapper that appends its pid to SERVER_PIDS. Kill it: the
+// extension restarts it (smallcode.server.maxRestarts is 1); kill it again: it gives up, says so,
+// and the status bar shows the error.
+async function crashTwice(page) {
+  const pids = () => fs.readFileSync(process.env.SERVER_PIDS, 'utf8').trim().split('\n').map(Number);
+  const ready = page.locator('.statusbar-item', { hasText: 'SmallCode: scripted' }).first();
+  process.kill(pids().at(-1), 'SIGKILL');
+  log('killed', { pid: pids().at(-1) });
+  await waitFor('a restarted server', () => pids().length === 2);
+  await ready.waitFor({ timeout: STEP });
+  log('restarted', { pid: pids().at(-1) });
+  process.kill(pids().at(-1), 'SIGKILL');
+  log('killed', { pid: pids().at(-1) });
+  const gaveUp = page.locator('.notifications-toasts', { hasText: 'is not restarted again' }).first();
+  await gaveUp.waitFor({ timeout: STEP });
+  await page.locator('.statusbar-item', { hasText: /^\s*SmallCode\s*$/ }).first().waitFor({ timeout: STEP });
+  await page.screenshot({ path: process.env.SCREENSHOT });
+  log('gave up', { starts: pids().length });
 }
 
 main().then(
