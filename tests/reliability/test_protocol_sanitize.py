@@ -17,9 +17,19 @@ KEY = "sk-live-abcdefghijklmnop"
 
 
 def test_the_redactor_masks_the_servers_secrets_and_key_shaped_tokens() -> None:
-    redact = Redactor({"SMALLCODE_API_KEY": "hunter2-very-secret", "HOME": "/root"})
+    redact = Redactor(
+        {
+            "SMALLCODE_API_KEY": "hunter2-very-secret",
+            "HOME": "/root",
+            "KEYBOARD_LAYOUT": "us-international",  # not a secret
+            "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
+        }
+    )
+    assert redact.values == ["hunter2-very-secret"]
     text = redact(f"key hunter2-very-secret, {KEY}, Bearer abcdefgh.ijk, home /root")
     assert text == "key ***, ***, ***, home /root"
+    code = "sk_learn_model_path = load()  # hunter2-very-secret"
+    assert redact(code, shapes=False) == "sk_learn_model_path = load()  # ***"  # edits keep code
 
 
 async def test_an_unexpected_exception_becomes_a_generic_error_with_a_reference() -> None:

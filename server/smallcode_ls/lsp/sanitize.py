@@ -43,7 +43,9 @@ GENERIC_MESSAGES = {
     -32803: "request failed",
 }
 _MAX_MESSAGE = 500
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(?:$|_)", re.IGNORECASE
+)
 _SECRET_SHAPES = re.compile(
     r"\b(?:sk|pk|rk|ghp|gho|ghs|xox[abp])[-_][A-Za-z0-9_-]{8,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,}"
 )
@@ -54,19 +56,28 @@ class Redactor:
 
     def __init__(self, env: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
         self.values = sorted(
-            {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= 8},
+            {v for k, v in env.items() if _SECRET_NAME.search(k) and _secret_like(v)},
             key=len,
             reverse=True,
         )
 
-    def __call__(self, text: str) -> str:
-        """``text`` with every known secret and key-shaped token replaced by ``***``."""
+    def __call__(self, text: str, shapes: bool = True) -> str:
+        """``text`` with every known secret (and key-shaped token) replaced by ``***``.
+
+        ``shapes=False`` masks only the exact values: for content such as an edit, where
+        a key-shaped identifier in the user's code must pass unchanged.
+        """
         for value in self.values:
             if value in text:
                 text = text.replace(value, "***")
-        if "sk" in text or "Bearer" in text or "gh" in text or "xox" in text:
+        if shapes and ("sk" in text or "Bearer" in text or "gh" in text or "xox" in text):
             text = _SECRET_SHAPES.sub("***", text)
         return text
+
+
+def _secret_like(value: str) -> bool:
+    """Long enough to be a credential and not a path (``SSH_AUTH_SOCK``-style values)."""
+    return len(value) >= 8 and not value.startswith(("/", "~", "."))
 
 
 def _deliberate(error: JsonRpcException) -> bool:

@@ -300,7 +300,7 @@ class SmallCodeProtocol(LanguageServerProtocol):
                 body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": error})
             else:
                 return
-        raw = self.redact(body).encode(self.CHARSET)
+        raw = self.redact(body, shapes=False).encode(self.CHARSET)
         if self._include_headers:
             header = f"Content-Length: {len(raw)}\r\n\r\n".encode("ascii")
             raw = header + raw
