@@ -192,3 +192,44 @@ def test_over_tcp_a_disconnect_ends_the_server_and_exit_codes_hold(tmp_path: Pat
         finally:
             process.kill()
             process.wait()
+
+
+async def test_closing_stdin_mid_task_ends_the_server_and_the_model_stream(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from tests.e2e.test_agent import ANSWER, SOURCE
+    from tests.reliability.fuzzing import frame, start_session
+    from tests.support.scripted_llm import ScriptedLLM, stream_reply
+
+    async with ScriptedLLM() as llm:
+        slow = stream_reply([ANSWER[:20], ANSWER[20:]])
+        assert slow.chunks is not None
+        slow.chunks[1:1] = [0.5] * 60  # the model would take 30 s more
+        llm.enqueue(slow)
+        (tmp_path / "ws").mkdir()
+        server, uri = await asyncio.to_thread(
+            start_session, tmp_path / "ws", tmp_path / "cache", llm.base_url, SOURCE
+        )
+        try:
+            where = {"start": {"line": 5, "character": 0}, "end": {"line": 5, "character": 0}}
+            actions = await asyncio.to_thread(
+                server.request,
+                "textDocument/codeAction",
+                {"textDocument": {"uri": uri}, "range": where, "context": {"diagnostics": []}},
+            )
+            todo = next(a for a in actions["result"] if "TODO" in a["title"])
+            server.send(frame({"jsonrpc": "2.0", "id": "task", "method": "workspace/executeCommand",
+                               "params": todo["command"]}))  # fmt: skip
+            await llm.wait_request(timeout=30)  # the model is answering
+            children = child_pids(server.process.pid)
+            server.close_stdin()
+            started = time.monotonic()
+            code = await asyncio.to_thread(server.process.wait, 30)
+            assert time.monotonic() - started < EXIT_BOUND_S
+            assert code == 1
+            await llm.wait_disconnect(timeout=5)  # the stream was closed, not left hanging
+            assert [c for c in children if pid_alive(c)] == []
+        finally:
+            server.stop()
