@@ -127,9 +127,7 @@ async def test_ad_hoc_commands_are_single_use(tmp_path: Path, scratch: Path) -> 
     assert gate.spawned == [command.argv]
 
 
-async def test_no_sandbox_refuses_unless_the_user_opted_out(
-    tmp_path: Path, scratch: Path
-) -> None:
+async def test_no_sandbox_refuses_unless_the_user_opted_out(tmp_path: Path, scratch: Path) -> None:
     gate = _gate(tmp_path, Asker(Decision.ONCE, Decision.ONCE))
     gate.bwrap, gate._sandbox_ok = None, False  # simulate: no user namespaces / no bwrap
     with pytest.raises(ExecutionRefused, match="no sandbox"):
@@ -139,9 +137,7 @@ async def test_no_sandbox_refuses_unless_the_user_opted_out(
 
 
 @needs_sandbox
-async def test_sandbox_blocks_network_dns_and_outside_writes(
-    tmp_path: Path, scratch: Path
-) -> None:
+async def test_sandbox_blocks_network_dns_and_outside_writes(tmp_path: Path, scratch: Path) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -208,15 +204,19 @@ async def test_limits_time_output_memory_and_no_survivors(tmp_path: Path, scratc
     assert survivors == []
 
     flood = await gate.run(
-        _python(scratch, "import sys\nfor _ in range(4096): sys.stdout.write('x' * 65536)\n",
-                output_cap=1 << 16)  # fmt: skip
+        _python(
+            scratch,
+            "import sys\nfor _ in range(4096): sys.stdout.write('x' * 65536)\n",
+            output_cap=1 << 16,
+        )  # fmt: skip
     )
     assert flood.truncated and len(flood.output) < (1 << 16) + 200
     assert "output truncated" in flood.output
 
     hungry = await gate.run(
-        _python(scratch, "b = bytearray(8 << 30)\nprint('allocated')",
-                memory_bytes=1 << 30)  # fmt: skip
+        _python(
+            scratch, "b = bytearray(8 << 30)\nprint('allocated')", memory_bytes=1 << 30
+        )  # fmt: skip
     )
     assert "allocated" not in hungry.output and "MemoryError" in hungry.output
 
@@ -236,7 +236,9 @@ async def test_cancelling_a_run_kills_the_sandbox(tmp_path: Path, scratch: Path)
     marker = "smallcode-cancel-probe"
     gate = _gate(tmp_path, Asker(Decision.ONCE))
     task = asyncio.create_task(
-        gate.run(_python(scratch, f"import os\nos.execv('/bin/sh', ['{marker}', '-c', 'sleep 1000'])"))
+        gate.run(
+            _python(scratch, f"import os\nos.execv('/bin/sh', ['{marker}', '-c', 'sleep 1000'])")
+        )
     )
     for _ in range(100):
         await asyncio.sleep(0.05)
