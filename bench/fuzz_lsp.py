@@ -35,6 +35,7 @@ from tests.reliability.fuzzing import (  # noqa: E402
     RawServer,
     codes,
     frame,
+    internal_errors,
     percentile,
     start_session,
 )
@@ -109,6 +110,7 @@ def fuzz(messages: int, seed: int, work: Path) -> dict[str, Any]:
             "tolerated_header_variants": fuzzer.tolerated_variants,
         },
         "error_codes": {str(k): v for k, v in sorted(codes(server).items())},
+        "internal_errors_answered": len(internal_errors(server)),
         "crashes": 0 if alive and crashed_at is None else 1,
         "crashed_after_message": crashed_at,
         "answer_latency": _ms(fuzzer.latencies),

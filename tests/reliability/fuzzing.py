@@ -490,6 +490,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
+def internal_errors(server: RawServer) -> list[dict[str, Any]]:
+    """Answers that report a server bug (an unexpected exception, with a log reference)."""
+    found = []
+    for answers in server.answers.values():
+        for answer in answers:
+            error = answer.message.get("error")
+            if isinstance(error, dict) and "(ref " in str(error.get("message")):
+                found.append(answer.message)
+    return found
+
+
 def codes(server: RawServer) -> Counter[int]:
     """How many answers carried each error code."""
     counter: Counter[int] = Counter()

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.fuzzing import Fuzzer, RawServer, codes, start_session
+from tests.reliability.fuzzing import Fuzzer, RawServer, codes, internal_errors, start_session
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,7 @@ def test_damaged_frames_and_mutations_end_to_end(tmp_path: Path) -> None:
         assert fuzzer.frame_faults > 50 and fuzzer.expected_nulls > 50
         found = codes(server)
         assert found[-32700] and found[-32600] and found[-32602]
+        assert internal_errors(server) == []  # no input reached an unexpected exception
         assert server.junk == b""  # G5: nothing but frames on stdout
         per_message = (len(server.stderr) - stderr_before) / fuzzer.sent
         assert per_message <= 1024, f"{per_message:.0f} stderr bytes per message"  # G6
