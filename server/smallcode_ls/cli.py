@@ -86,6 +86,8 @@ def _configure_logging(level: str, log_file: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``smallcode-ls`` console script."""
+    import smallcode_ls.lsp.watchdog  # noqa: F401 - notes the parent pid before slow imports
+
     args = _parser().parse_args(argv)
     if args.command == "ask":
         import asyncio

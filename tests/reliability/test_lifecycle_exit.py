@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from smallcode_ls.lsp.watchdog import child_pids, pid_alive
-from tests.reliability.fuzzing import SERVER, RawServer
+from tests.reliability.fuzzing import SERVER, RawServer, frame
 from tests.reliability.test_protocol_errors import FAULTY
 
 EXIT_BOUND_S = 5.0  # the spec of G7, not a performance target
@@ -100,14 +100,18 @@ def test_the_death_of_the_parent_ends_the_server_without_a_process_id(tmp_path: 
     parent = subprocess.Popen(
         ["/bin/sh", "-c", f"exec 3<&0; {command} <&3 3<&- & echo $! >&2; wait"],
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
     )
     try:
-        assert parent.stderr is not None
+        assert parent.stderr is not None and parent.stdin is not None and parent.stdout
         server_pid = int(parent.stderr.readline())
-        time.sleep(1.0)  # the server is up and watching
+        params = {"processId": None, "rootUri": None, "capabilities": {}}
+        parent.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                  "params": params}))  # fmt: skip
+        parent.stdin.flush()
+        assert b"Content-Length" in parent.stdout.read(16)  # the server is up and watching
         assert pid_alive(server_pid)
         parent.kill()
         parent.wait()
@@ -117,7 +121,7 @@ def test_the_death_of_the_parent_ends_the_server_without_a_process_id(tmp_path: 
         assert not pid_alive(server_pid)
     finally:
         parent.kill()
-        for pipe in (parent.stdin, parent.stderr):
+        for pipe in (parent.stdin, parent.stdout, parent.stderr):
             if pipe is not None:
                 pipe.close()
 

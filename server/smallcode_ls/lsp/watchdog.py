@@ -23,6 +23,7 @@ __all__ = ["child_pids", "exit_deadline", "pid_alive", "terminate_children", "wa
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
+PARENT_AT_START = os.getppid()  # imported early by the CLI, before the slow imports
 
 
 def pid_alive(pid: int) -> bool:
@@ -50,7 +51,7 @@ def watch_client(
 
     A thread, not a task: it must fire even while a handler blocks the event loop.
     """
-    parent = os.getppid()
+    parent = PARENT_AT_START
 
     def watch() -> None:
         while True:
