@@ -33,6 +33,7 @@ from tests.e2e.test_agent import ANSWER, SOURCE  # noqa: E402
 from tests.reliability.fuzzing import (  # noqa: E402
     Fuzzer,
     RawServer,
+    RefusingModel,
     codes,
     frame,
     internal_errors,
@@ -64,7 +65,8 @@ def _ping(server: RawServer) -> float:
 def fuzz(messages: int, seed: int, work: Path) -> dict[str, Any]:
     """Phase 1: ``messages`` fuzzed messages against one server process."""
     (work / "ws").mkdir()
-    server, uri = start_session(work / "ws", work / "cache")
+    model = RefusingModel().__enter__()  # agent tasks end at once with HTTP 400
+    server, uri = start_session(work / "ws", work / "cache", model.base_url)
     fuzzer = Fuzzer(server, uri, random.Random(seed))
     pings_during: list[float] = []
     stderr_before = len(server.stderr)
@@ -91,6 +93,7 @@ def fuzz(messages: int, seed: int, work: Path) -> dict[str, Any]:
         exit_code = server.process.wait(30)
         exit_s = round(time.monotonic() - exit_started, 3)
     server.stop()
+    model.__exit__()
     answered_once = len(fuzzer.expected_ids) - len(fuzzer.missing()) - len(fuzzer.duplicated())
     return {
         "messages_sent": fuzzer.sent,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import http.server
 import itertools
 import json
 import math
@@ -244,6 +245,43 @@ def initialize_params(root: Path, base_url: str) -> dict[str, Any]:
         "capabilities": {"workspace": {"configuration": False}},
         "initializationOptions": options,
     }
+
+
+class RefusingModel:
+    """A model endpoint on 127.0.0.1 that answers every request with HTTP 400 at once.
+
+    Agent tasks started by the fuzzer then end quickly and deterministically (a refused
+    connection would be retried with backoff), without any model.
+    """
+
+    def __init__(self) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                body = b'{"error": {"message": "fuzz endpoint", "type": "invalid_request"}}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> RefusingModel:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def closed_port() -> int:

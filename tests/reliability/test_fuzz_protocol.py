@@ -13,15 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.fuzzing import Fuzzer, RawServer, codes, internal_errors, start_session
+from tests.reliability.fuzzing import (
+    Fuzzer,
+    RawServer,
+    RefusingModel,
+    codes,
+    internal_errors,
+    start_session,
+)
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RawServer, str]]:
     root = tmp_path_factory.mktemp("ws")
-    server, uri = start_session(root, tmp_path_factory.mktemp("cache"))
-    yield server, uri
-    server.stop()
+    with RefusingModel() as model:
+        server, uri = start_session(root, tmp_path_factory.mktemp("cache"), model.base_url)
+        yield server, uri
+        server.stop()
 
 
 @settings(
@@ -48,7 +56,8 @@ def test_each_mutated_message_gets_exactly_the_answer_json_rpc_requires(
 def test_damaged_frames_and_mutations_end_to_end(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()
-    server, uri = start_session(root, tmp_path / "cache")
+    model = RefusingModel().__enter__()
+    server, uri = start_session(root, tmp_path / "cache", model.base_url)
     try:
         fuzzer = Fuzzer(server, uri, random.Random(7), raw_faults=True)
         stderr_before = len(server.stderr)
@@ -77,3 +86,4 @@ def test_damaged_frames_and_mutations_end_to_end(tmp_path: Path) -> None:
         assert server.process.wait(10) == 0
     finally:
         server.stop()
+        model.__exit__()
