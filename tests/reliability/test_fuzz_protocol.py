@@ -33,7 +33,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RawServe
 
 
 @settings(
-    max_examples=250,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -61,7 +61,7 @@ def test_damaged_frames_and_mutations_end_to_end(tmp_path: Path) -> None:
     try:
         fuzzer = Fuzzer(server, uri, random.Random(7), raw_faults=True)
         stderr_before = len(server.stderr)
-        for count in range(1, 1001):
+        for count in range(1, 2001):
             fuzzer.one()
             if count % 50 == 0:
                 fuzzer.ping()
