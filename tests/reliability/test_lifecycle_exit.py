@@ -237,3 +237,28 @@ async def test_closing_stdin_mid_task_ends_the_server_and_the_model_stream(
             assert [c for c in children if pid_alive(c)] == []
         finally:
             server.stop()
+
+
+def test_a_client_that_stops_reading_ends_the_server(tmp_path: Path) -> None:
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache")}
+    process = subprocess.Popen(
+        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        params = {"processId": os.getpid(), "rootUri": None, "capabilities": {}}
+        process.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                   "params": params}))  # fmt: skip
+        process.stdin.flush()
+        assert process.stdout.read(16).startswith(b"Content-Length")
+        process.stdout.close()  # the client's end of the frame stream is gone
+        symbol = {"jsonrpc": "2.0", "id": 2, "method": "workspace/symbol", "params": {"query": ""}}
+        process.stdin.write(frame(symbol))
+        process.stdin.flush()
+        started = time.monotonic()
+        assert process.wait(30) == 1
+        assert time.monotonic() - started < EXIT_BOUND_S
+    finally:
+        process.kill()
+        process.wait()
+        process.stdin.close()
