@@ -408,7 +408,8 @@ class SmallCodeServer(LanguageServer):
         return self.lsp.cancel_hooks
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        """Show a message to the user and log it to the client's output."""
+        """Show a message to the user and log it to the client's output (secrets masked)."""
+        message = self.lsp.redact(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
