@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchkit import machine_facts  # noqa: E402
 from e2e_lib.arms import ARMS, Endpoint  # noqa: E402
 from e2e_lib.proxy import UsageProxy  # noqa: E402
+from e2e_lib.report import build_report, load_rows, plot, write_markdown  # noqa: E402
 from e2e_lib.runner import run_suite  # noqa: E402
 from e2e_lib.suite import generate, load_suite, save_suite  # noqa: E402
 
@@ -106,6 +107,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    rows_path = args.rows or DEFAULT_RESULTS / f"b6-{args.label}.jsonl"
+    meta_path = rows_path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    suite = BENCH.parent / meta["suite"] if meta.get("suite") else args.suite
+    size = args.suite_size or len(load_suite(suite))
+    report = build_report(load_rows(rows_path), meta, size)
+    out = rows_path.with_suffix(".json")
+    figure = rows_path.with_suffix(".png")
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    drawn = plot(report, figure)
+    write_markdown(report, rows_path.with_suffix(".md"), figure.name)
+    log(f"{report['status']}; wrote {out}, {rows_path.with_suffix('.md')}"
+        + (f", {figure}" if drawn else " (no matplotlib: no figure)"))  # fmt: skip
+    print(rows_path.with_suffix(".md").read_text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
@@ -131,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--test-python", default=sys.executable, help="runs the task's tests")
     run.add_argument("--aider-venv", type=Path, help="default <cache>/venvs/aider")
     run.add_argument("--max-minutes", type=float, help="stop starting new runs after this")
+    rep = sub.add_parser("report", help="summarise a JSONL run into JSON, Markdown and PNG")
+    rep.add_argument("--label", default="embedded")
+    rep.add_argument("--rows", type=Path, help="the run's JSONL (default from --label)")
+    rep.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
+    rep.add_argument("--suite-size", type=int, help="tasks in the suite (default: count it)")
     args = ap.parse_args(argv)
+    if args.command == "report":
+        return cmd_report(args)
     if args.command == "generate":
         return cmd_generate(args)
     if args.command == "run":

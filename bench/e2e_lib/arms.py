@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from e2e_lib.naive import run_naive
+from e2e_lib.naive import estimate_tokens, output_cap, run_naive
 
 __all__ = ["ARMS", "ArmOutcome", "Endpoint", "run_arm", "smallcode_format_failures"]
 
@@ -75,6 +75,7 @@ def _smallcode(root: Path, task: Any, endpoint: Endpoint) -> ArmOutcome:
             "SMALLCODE_MODEL": endpoint.model,
             "SMALLCODE_API_KEY": "none",
             "SMALLCODE_CACHE_DIR": cache,
+            "SMALLCODE_DATA_DIR": cache,  # the user-level trust store: empty, per run
             "PYTHONPATH": str(REPO / "server"),
         }
         command = [endpoint.agent_python, "-m", "smallcode_ls", "run", task.instruction,
@@ -146,6 +147,12 @@ def _aider(root: Path, task: Any, endpoint: Endpoint, edit_format: str) -> ArmOu
             "TIKTOKEN_CACHE_DIR": aider_tokenizers(venv),
             "AIDER_ANALYTICS": "false",
         }
+        # the same output cap as the naive arm (aider sets none; a 1.5B model can ramble on)
+        settings = Path(home) / "model-settings.yml"
+        cap = output_cap(estimate_tokens((root / task.file).read_text(encoding="utf-8")),
+                         endpoint.window)  # fmt: skip
+        settings.write_text(f"- name: openai/{endpoint.model}\n  extra_params:\n"
+                            f"    max_tokens: {cap}\n")  # fmt: skip
         command = [
             str(venv / "bin" / "aider"), "--model", f"openai/{endpoint.model}",
             "--openai-api-base", endpoint.base_url, "--edit-format", edit_format,
@@ -156,6 +163,7 @@ def _aider(root: Path, task: Any, endpoint: Endpoint, edit_format: str) -> ArmOu
             "--chat-history-file", str(Path(home) / "chat.md"),
             "--input-history-file", str(Path(home) / "input"),
             "--timeout", str(int(endpoint.timeout)), "--encoding", "utf-8",
+            "--model-settings-file", str(settings),
             "--message", task.instruction, task.file,
         ]  # fmt: skip
         before = (root / task.file).read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["NaiveResult", "estimate_tokens", "imported_files", "run_naive"]
+__all__ = ["NaiveResult", "estimate_tokens", "imported_files", "output_cap", "run_naive"]
 
 SYSTEM = (
     "You are a coding assistant that edits one file. Reply with only a JSON object "
@@ -36,6 +36,11 @@ class NaiveResult:
     format_failures: int = 0
     written: bool = False
     problems: list[str] = field(default_factory=list)
+
+
+def output_cap(file_tokens: int, window: int) -> int:
+    """Room for the whole file once more (at least 1024 tokens, at most half the window)."""
+    return min(max(1024, int(file_tokens * 1.3) + 64), window // 2)
 
 
 def imported_files(root: Path, rel: str) -> list[str]:
@@ -105,8 +110,7 @@ def run_naive(
 ) -> NaiveResult:
     """Ask for the whole file as strict JSON; write it; re-ask only when JSON fails."""
     result = NaiveResult()
-    file_tokens = estimate_tokens((root / rel).read_text(encoding="utf-8"))
-    max_tokens = min(max(1024, int(file_tokens * 1.3) + 64), window // 2)
+    max_tokens = output_cap(estimate_tokens((root / rel).read_text(encoding="utf-8")), window)
     prompt = _prompt(root, rel, instruction, window - max_tokens)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
     for _ in range(turn_cap):

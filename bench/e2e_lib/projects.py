@@ -17,7 +17,16 @@ from pathlib import Path
 
 from benchkit import sha256_file
 
-__all__ = ["PROJECTS", "Project", "TestRun", "fetch_sdist", "pristine", "run_tests"]
+__all__ = [
+    "PROJECTS",
+    "Project",
+    "TestRun",
+    "copy_workspace",
+    "fetch_sdist",
+    "pristine",
+    "register",
+    "run_tests",
+]
 
 _KEEP_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "conftest.py")
 
@@ -43,6 +52,11 @@ PROJECTS = {
         Project("itsdangerous", "2.2.0", ("itsdangerous",)),
     )
 }
+
+
+def register(project: Project) -> None:
+    """Add a project (e.g. a local fixture whose sdist is already in the cache)."""
+    PROJECTS[project.name] = project
 
 
 def fetch_sdist(project: Project, cache: Path) -> Path:
