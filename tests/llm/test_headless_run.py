@@ -231,8 +231,8 @@ async def test_write_tests_creates_a_test_file_and_refuses_failing_tests(tmp_pat
         llm.enqueue(stream_reply([wrong]), stream_reply([right]))
         out, err = io.StringIO(), io.StringIO()
         env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
-        code = await run("write tests for double", f"{root / 'calc.py'}:1", env, apply=True, trust=True,
-                         as_json=True, out=out, err=err)  # fmt: skip
+        code = await run("write tests for double", f"{root / 'calc.py'}:1", env, apply=True,
+                         as_json=True, trust=True, out=out, err=err)  # fmt: skip
     result = json.loads(out.getvalue())
     assert code == EXIT_OK and result["turns"] == 2
     assert result["attempts"][0].startswith("these tests fail with your change")

@@ -60,6 +60,7 @@ def handle_errors(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R
             raise to_jsonrpc_error(exc) from exc
         except Exception as exc:
             logger.exception("%s failed", handler.__name__)
-            raise JsonRpcRequestFailed(f"internal error: {type(exc).__name__}: {exc}") from exc
+            # The detail (text, traceback, paths) stays in the log; the client gets none of it.
+            raise JsonRpcRequestFailed("internal error (see the server log)") from exc
 
     return wrapper

@@ -97,8 +97,11 @@ async def index_workspace(server: SmallCodeServer) -> None:
         )
     except Exception as exc:
         logger.exception("indexing failed")
-        progress.end(f"indexing failed: {exc}")
-        server.show(f"SmallCode: indexing failed: {exc}", types.MessageType.Error)
+        reason = type(exc).__name__  # the detail (paths, text) stays in the log
+        progress.end(f"indexing failed ({reason}; see the server log)")
+        server.show(
+            f"SmallCode: indexing failed ({reason}; see the server log)", types.MessageType.Error
+        )
         return
     # The graph is a large, long-lived heap: move it out of the cyclic collector's way so
     # that collections triggered while typing do not walk hundreds of MB of symbols.
