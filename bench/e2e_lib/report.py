@@ -71,8 +71,11 @@ def _arm_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 3) if b else None
+def _ratio(a: float, b: float) -> float | str | None:
+    """a / b; "inf" when only the peer's figure is zero; None when both are."""
+    if b:
+        return round(a / b, 3)
+    return "inf" if a else None
 
 
 def build_report(
@@ -108,7 +111,8 @@ def build_report(
     verdicts = {}
     for name, (op, target) in TARGETS.items():
         value = ratios.get(name)
-        met = None if value is None else (value >= target if op == ">=" else value <= target)
+        number = math.inf if value == "inf" else value
+        met = None if number is None else (number >= target if op == ">=" else number <= target)
         verdicts[name] = {"value": value, "target": f"{op} {target}", "met": met}
     partial = len(complete) < suite_size
     return {
