@@ -219,7 +219,7 @@ async def test_a_stale_edit_is_refused_with_a_message_and_never_applied(
     assert "# x" not in arrival["buffer"]
     # The buffer changed while the preview was open: "accept" refuses it.
     task = result["task"]["result"]
-    assert task["outcome"] == "rejected" and task["message"].startswith("stale: "), task
+    assert task["outcome"] == "stale" and task["message"].startswith("stale: "), task
     assert result["buffer"] == result["typed"] == SOURCE + "# typed while the preview was open\n"
     refusals = [m for m in _messages(result) if "refused a stale edit" in m]
     assert len(refusals) == 2, _messages(result)

@@ -173,7 +173,11 @@ def register(server: SmallCodeServer) -> None:
         if not applied.applied:
             progress.end("not applied")
             reason = applied.failure_reason or "the editor declined the edit"
-            return {**result, "outcome": TaskOutcome.REJECTED, "message": reason}
+            # Editors refuse an edit for a changed buffer with a reason; the Neovim
+            # plugin's starts with "stale" (VS Code's names the version).
+            stale = reason.lower().startswith("stale") or "version" in reason.lower()
+            outcome = TaskOutcome.STALE if stale else TaskOutcome.REJECTED
+            return {**result, "outcome": outcome, "message": reason}
         if change.base_version is not None and not await landed(
             session.documents, change.uri, change.base_version, change.new_text
         ):
