@@ -127,7 +127,7 @@ def run_naive(
                 raise TypeError("content is not a string")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             result.format_failures += 1
-            result.problems.append(f"invalid JSON answer: {exc}")
+            result.problems.append(f"invalid JSON answer: {exc}; begins {answer[:120]!r}")
             messages += [{"role": "assistant", "content": answer},
                          {"role": "user", "content": f"That was not valid JSON ({exc}). Reply "
                           "with only the JSON object."}]  # fmt: skip
