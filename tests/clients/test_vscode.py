@@ -457,9 +457,15 @@ async def test_agent_edit_opens_the_refactor_preview_and_applying_it_saves_the_f
     if start == "palette-edit-selection":
         prompt = llm.requests[0].body["messages"][1]["content"]
         assert f"In `area`: {INSTRUCTION}" in prompt, report
+    # The server heard that the edit was applied (the extension logs each task's answer;
+    # VS Code writes output channels to disk lazily, so give the line a moment to appear).
     log = workbench.smallcode_log()
-    # The server heard that the edit was applied (the extension logs each task's answer).
-    assert '"outcome":"applied"' in log, report
+    for _ in range(150):
+        if '"outcome":' in log:
+            break
+        await asyncio.sleep(0.1)
+        log = workbench.smallcode_log()
+    assert '"outcome":"applied"' in log, report + "\n--- SmallCode log now\n" + log[-3000:]
     # VS Code's workspace.isTrusted reached the server.
     assert f'"trusted":{json.dumps(trusted)}' in log, report
     # The model in use is the user's endpoint, and the extension sent nothing the server had to

@@ -191,9 +191,8 @@ async def _run(argv: list[str], command: Command, env: Mapping[str, str]) -> Run
             size += len(chunk)
             if size > command.output_cap:
                 truncated = True
-            if size > 16 * command.output_cap:
-                _kill(process)  # a flood: stop reading what nobody will see
-                break
+            if size > 16 * command.output_cap and process.returncode is None:
+                _kill(process)  # a flood: stop it; the rest drains to EOF, unkept
         await process.wait()
 
     timed_out = False
@@ -203,8 +202,13 @@ async def _run(argv: list[str], command: Command, env: Mapping[str, str]) -> Run
         timed_out = True
     finally:
         _kill(process)
-        with contextlib.suppress(ProcessLookupError):
-            await process.wait()
+        with contextlib.suppress(ProcessLookupError, TimeoutError):
+            # wait() also waits for the pipe to close, which a stray child may hold open
+            await asyncio.wait_for(process.wait(), 5)
+        # A timeout leaves the pipe unread to its end: close it here.
+        transport = getattr(process, "_transport", None)
+        if transport is not None:
+            transport.close()
     output = b"".join(chunks).decode("utf-8", "replace")
     if truncated:
         output += _TRUNCATED
