@@ -27,6 +27,7 @@ import pytest_asyncio
 
 from tests.conftest import write_tree
 from tests.support.scripted_llm import Reply, ScriptedLLM, json_reply, stream_reply
+from tests.support.samples import ANSWER, IMPLEMENTED, SOURCE
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "clients" / "neovim"
@@ -34,21 +35,6 @@ DRIVER = PLUGIN / "tests" / "e2e.lua"
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_S = 120  # above the driver's own waits, below pytest's timeout
 
-SOURCE = (
-    "import math\n\n\n"
-    "def area(r: float) -> float:\n"
-    '    """Area of a circle."""\n'
-    "    # TODO: use math.pi\n"
-    "    raise NotImplementedError\n\n\n"
-    "VALUE = 1\n"
-)
-ANSWER = (
-    "```python\ndef area(r: float) -> float:\n"
-    '    """Area of a circle."""\n    return math.pi * r * r\n```'
-)
-IMPLEMENTED = SOURCE.replace(
-    "    # TODO: use math.pi\n    raise NotImplementedError\n", "    return math.pi * r * r\n"
-)
 
 
 def _tool(name: str) -> Path | None:

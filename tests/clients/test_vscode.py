@@ -27,6 +27,7 @@ import pytest_asyncio
 
 from smallcode_ls.settings import Settings
 from tests.support.scripted_llm import ScriptedLLM, stream_reply
+from tests.support.samples import ANSWER, SOURCE
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "clients" / "vscode"
@@ -39,18 +40,6 @@ ARTIFACTS = Path(
 )
 EXTENSION_ID = "smallcode.smallcode-ls"
 
-SOURCE = (
-    "import math\n\n\n"
-    "def area(r: float) -> float:\n"
-    '    """Area of a circle."""\n'
-    "    # TODO: use math.pi\n"
-    "    raise NotImplementedError\n\n\n"
-    "VALUE = 1\n"
-)
-ANSWER = (
-    "```python\ndef area(r: float) -> float:\n"
-    '    """Area of a circle."""\n    return math.pi * r * r\n```'
-)
 
 
 # --- settings: package.json against the server's model (no node needed) -----------------------

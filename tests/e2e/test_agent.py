@@ -17,20 +17,8 @@ from smallcode_ls.positions import PositionEncoding, TextPosition
 from tests.conftest import write_tree
 from tests.e2e.conftest import start_client, wait_for_index
 from tests.support.editor import EditorBuffers
+from tests.support.samples import ANSWER, SOURCE
 from tests.support.scripted_llm import ScriptedLLM, stream_reply
-
-SOURCE = (
-    "import math\n\n\n"
-    "def area(r: float) -> float:\n"
-    '    """Area of a circle."""\n'
-    "    # TODO: use math.pi\n"
-    "    raise NotImplementedError\n\n\n"
-    "VALUE = 1\n"
-)
-ANSWER = (
-    "```python\ndef area(r: float) -> float:\n"
-    '    """Area of a circle."""\n    return math.pi * r * r\n```'
-)
 
 
 @pytest_asyncio.fixture

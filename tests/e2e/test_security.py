@@ -171,6 +171,21 @@ def _recording(client: LanguageClient) -> list[str]:
     return seen
 
 
+def _attend(client: LanguageClient, reply: str) -> tuple[list[str], EditorBuffers, list[str]]:
+    """Record what the server sends, apply its edits like VS Code, answer every question."""
+    received = _recording(client)
+    editor = EditorBuffers(client)
+    client.feature(types.WORKSPACE_APPLY_EDIT)(lambda p: editor.apply(p))
+    asked: list[str] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.append(params.message)
+        return types.MessageActionItem(title=reply)
+
+    return received, editor, asked
+
+
 async def _implement(client: LanguageClient, uri: str) -> dict[str, Any]:
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(
@@ -214,15 +229,7 @@ async def test_untrusted_workspace_runs_nothing_reaches_no_attacker_and_leaks_no
         for answer in _attack_script(attacker):
             llm.enqueue(stream_reply([answer]))
         client = await _session(tmp_path, root, llm, attacker, trusted=None)
-        received = _recording(client)
-        editor = EditorBuffers(client)
-        client.feature(types.WORKSPACE_APPLY_EDIT)(lambda p: editor.apply(p))
-        asked: list[str] = []
-
-        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        def answer(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
-            asked.append(params.message)
-            return types.MessageActionItem(title="Allow for this workspace")
+        received, editor, asked = _attend(client, "Allow for this workspace")
 
         assert server_pid(client)
         with SpawnWatch(server_pid(client)) as watch:
@@ -268,15 +275,7 @@ async def test_trusted_workspace_asks_once_and_runs_tests_only_in_the_sandbox(
     async with ScriptedLLM() as llm:
         llm.enqueue(stream_reply([WRONG]), stream_reply([RIGHT]))
         client = await _session(tmp_path, root, llm, attacker, trusted=True)
-        received = _recording(client)
-        editor = EditorBuffers(client)
-        client.feature(types.WORKSPACE_APPLY_EDIT)(lambda p: editor.apply(p))
-        asked: list[str] = []
-
-        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        def answer(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
-            asked.append(params.message)
-            return types.MessageActionItem(title="Allow once")
+        received, editor, asked = _attend(client, "Allow once")
 
         await wait_for_index(client)
         uri = (root / "app.py").as_uri()
