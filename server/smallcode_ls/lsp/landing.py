@@ -15,7 +15,7 @@ from lsprotocol import types
 from smallcode_ls.documents import DocumentStore
 from smallcode_ls.lsp.server import SmallCodeServer
 
-__all__ = ["CHANGE_PROTECTED", "confirm_protected", "landed"]
+__all__ = ["CHANGE_PROTECTED", "confirm_protected", "landed", "landing_verdict"]
 
 CHANGE_PROTECTED = "Change it"
 _LANDING_WAIT_S = 3.0
@@ -35,11 +35,21 @@ async def landed(documents: DocumentStore, uri: str, base_version: int, predicte
         current = documents.get(uri)
         if current is None:
             return False  # closed meanwhile: nothing to compare with
-        if current.version != base_version:
-            moved = (current.version or 0) - base_version
-            return current.text == predicted or moved > 1
+        decided = landing_verdict(current.version, current.text, base_version, predicted)
+        if decided is not None:
+            return decided
         await asyncio.sleep(_POLL_S)
     return False
+
+
+def landing_verdict(
+    version: int | None, text: str, base_version: int, predicted: str
+) -> bool | None:
+    """Landed (True), not landed (False), or not yet known (None: still the base version)."""
+    if version == base_version:
+        return None
+    moved = (version or 0) - base_version
+    return text == predicted or moved > 1
 
 
 async def confirm_protected(server: SmallCodeServer, relative: str) -> bool:
