@@ -127,6 +127,9 @@ class UsageProxy:
             headers["authorization"] = auth
         started = time.monotonic()
         call = Call()
+        if chat:  # listed first and filled in before the answer's last byte leaves
+            with self._lock:
+                self._runs.setdefault(self._current, _Run()).calls.append(call)
         try:
             upstream.request("POST" if body is not None else "GET", self._prefix + path,
                              body=body, headers=headers)  # fmt: skip
@@ -134,12 +137,13 @@ class UsageProxy:
             call.status = response.status
             kind = response.getheader("content-type", "application/json")
             if "text/event-stream" in kind:
-                _stream(handler, response, call)
+                _stream(handler, response, call, started)
             else:
                 data = response.read()
-                _send(handler, response.status, {"content-type": kind}, data)
                 if chat and response.status == 200:
                     _record(json.loads(data), call)
+                call.seconds = time.monotonic() - started
+                _send(handler, response.status, {"content-type": kind}, data)
         except (OSError, http.client.HTTPException, json.JSONDecodeError) as exc:
             call.status = 502
             with contextlib.suppress(OSError):
@@ -147,10 +151,6 @@ class UsageProxy:
                       json.dumps({"error": {"message": f"proxy: {exc}"}}))  # fmt: skip
         finally:
             upstream.close()
-        if chat:
-            call.seconds = time.monotonic() - started
-            with self._lock:
-                self._runs.setdefault(self._current, _Run()).calls.append(call)
 
 
 def _send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: Any) -> None:
@@ -164,8 +164,8 @@ def _send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
     handler.wfile.flush()
 
 
-def _stream(handler: BaseHTTPRequestHandler, response: Any, call: Call) -> None:
-    """Pass SSE lines through as they come (chunked), reading usage on the way."""
+def _stream(handler: BaseHTTPRequestHandler, response: Any, call: Call, started: float) -> None:
+    """Pass SSE lines through as they come (chunked), reading usage before passing a line."""
     handler.send_response(response.status)
     handler.send_header("content-type", "text/event-stream")
     handler.send_header("transfer-encoding", "chunked")
@@ -174,12 +174,13 @@ def _stream(handler: BaseHTTPRequestHandler, response: Any, call: Call) -> None:
         line = response.readline()
         if not line:
             break
-        handler.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
-        handler.wfile.flush()
         text = line.decode("utf-8", "replace").strip()
         if text.startswith("data:") and text[5:].strip() not in ("", "[DONE]"):
             with contextlib.suppress(json.JSONDecodeError):
                 _record(json.loads(text[5:]), call)
+        call.seconds = time.monotonic() - started
+        handler.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+        handler.wfile.flush()
     handler.wfile.write(b"0\r\n\r\n")
     handler.wfile.flush()
 
