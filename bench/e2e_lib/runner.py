@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,11 @@ from e2e_lib.projects import run_tests
 from e2e_lib.proxy import UsageProxy
 from e2e_lib.suite import Task, build_workspace
 
-__all__ = ["done_keys", "run_suite"]
+__all__ = ["RUNS", "done_keys", "run_suite"]
+
+# Task workspaces live outside any git repository: aider looks for a git root above its
+# working directory even with --no-git, and reads in-chat file names relative to it.
+RUNS = Path(tempfile.gettempdir()) / "smallcode-b6-runs"
 
 
 def done_keys(path: Path) -> set[tuple[str, str]]:
@@ -39,7 +44,7 @@ def run_one(
     task: Task, arm: str, endpoint: Endpoint, proxy: UsageProxy, cache: Path, test_python: str
 ) -> dict[str, Any]:
     """Build the workspace, run the arm, score it with the task's tests; one result row."""
-    root = build_workspace(task, cache, cache / "b6" / "runs" / task.id / arm)
+    root = build_workspace(task, cache, RUNS / task.id / arm)
     before = (root / task.file).read_text(encoding="utf-8")
     key = f"{task.id}/{arm}"
     proxy.begin(key)
