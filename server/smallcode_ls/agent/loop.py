@@ -141,6 +141,7 @@ class AgentLoop:
                     shown,
                     language,
                     long_file=text.count("\n") > _WHOLE_FILE_LINES,
+                    text=text,
                 ),
             ),
         ]
