@@ -23,7 +23,7 @@ from smallcode_ls.graph.python_semantics import JediResolver
 from smallcode_ls.llm.service import ModelService
 from smallcode_ls.navigation import read_disk_text
 from smallcode_ls.positions import PositionEncoding
-from smallcode_ls.security.execution import Confirm, Confirmation, Decision, ProcessGate
+from smallcode_ls.security.execution import Confirm, ProcessGate, deny_all
 from smallcode_ls.security.trust import TrustStore, WorkspaceTrust, default_store_path
 from smallcode_ls.settings import Settings
 
@@ -124,7 +124,7 @@ def build_session(
 
     trust = WorkspaceTrust.resolve(root, TrustStore(default_store_path(env)), client_trusted)
     gate = ProcessGate(
-        trust, confirm or _deny, allow_unsandboxed=settings.security.allow_unsandboxed
+        trust, confirm or deny_all, allow_unsandboxed=settings.security.allow_unsandboxed
     )
     return Session(
         root=root,
@@ -141,8 +141,3 @@ def build_session(
         gate=gate,
         memory=Memory(memory_path(cache_dir or default_cache_dir(), root)) if root else None,
     )
-
-
-async def _deny(question: Confirmation) -> Decision:
-    """No way to ask the user: nothing runs."""
-    return Decision.DENY

@@ -63,17 +63,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _configure_logging(level: str, log_file: Path | None) -> None:
     """Logs go to stderr (and a file): stdout carries only JSON-RPC frames."""
-    from smallcode_ls.lsp.sanitize import LogBudget
-    from smallcode_ls.security.secrets import RedactingFilter, Redactor, secret_values_from_env
+    from smallcode_ls.lsp.sanitize import LogBudget, Redactor
 
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    budget = LogBudget()  # records caused by client input: short and rate-limited
-    secrets = RedactingFilter(Redactor(secret_values_from_env(os.environ)))
+    # Every record masked; records caused by client input short and rate-limited.
+    budget = LogBudget(Redactor(os.environ))
     for handler in handlers:
         handler.addFilter(budget)
-        handler.addFilter(secrets)  # no key or secret-looking text reaches a log
     logging.basicConfig(
         level=level,
         handlers=handlers,

@@ -14,7 +14,7 @@ from typing import TextIO
 from smallcode_ls.errors import SmallCodeError
 from smallcode_ls.llm.service import ModelService
 from smallcode_ls.llm.types import ChatMessage, ChatRequest
-from smallcode_ls.security.execution import Confirmation, Decision, ProcessGate
+from smallcode_ls.security.execution import Confirmation, Decision, ProcessGate, deny_all
 from smallcode_ls.security.paths import PathRefused, guard_change, write_inside
 from smallcode_ls.security.trust import TrustStore, WorkspaceTrust, default_store_path
 from smallcode_ls.settings import parse_settings
@@ -73,11 +73,6 @@ async def ask(
 async def _approve_named(question: Confirmation) -> Decision:
     """--trust: the named validation commands may run this time; nothing ad hoc."""
     return Decision.ONCE if question.name else Decision.DENY
-
-
-async def _ask_nobody(question: Confirmation) -> Decision:
-    """No one to ask: nothing runs."""
-    return Decision.DENY
 
 
 def _split_target(target: str) -> tuple[str, str]:
@@ -142,7 +137,7 @@ async def run(
     workspace_trust = WorkspaceTrust.resolve(root, TrustStore(default_store_path(env)), None)
     if trust:
         workspace_trust.grant(persist=False, source="--trust")
-    gate = ProcessGate(workspace_trust, _approve_named if trust else _ask_nobody,
+    gate = ProcessGate(workspace_trust, _approve_named if trust else deny_all,
                        allow_unsandboxed=settings.security.allow_unsandboxed)  # fmt: skip
     if not workspace_trust.trusted:
         err.write("smallcode: project not trusted: no linter or tests run (--trust to allow)\n")

@@ -9,7 +9,6 @@ import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 
 from smallcode_ls.errors import InvalidRequest
-from smallcode_ls.lsp import sanitize
 from smallcode_ls.lsp.errors import handle_errors, to_jsonrpc_error
 from smallcode_ls.lsp.sanitize import LogBudget, Redactor, public_error
 
@@ -66,10 +65,10 @@ def _traceback_record(name: str, level: int = logging.ERROR) -> logging.LogRecor
                                  sys.exc_info())  # fmt: skip
 
 
-def _emit(records: list[logging.LogRecord]) -> str:
+def _emit(records: list[logging.LogRecord], redact: Redactor | None = None) -> str:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(LogBudget())
+    handler.addFilter(LogBudget(redact))
     for record in records:
         handler.handle(record)
     return stream.getvalue()
@@ -84,10 +83,7 @@ def test_input_driven_records_cost_under_1_kib_each_and_are_rate_limited() -> No
     assert "Traceback" not in out and KEY not in out
 
 
-def test_other_records_keep_their_traceback_with_secrets_masked(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(sanitize, "redactor", Redactor({"API_KEY": KEY}))
-    out = _emit([_traceback_record("smallcode_ls.internal")])
+def test_other_records_keep_their_traceback_with_secrets_masked() -> None:
+    out = _emit([_traceback_record("smallcode_ls.internal")], Redactor({"API_KEY": KEY}))
     assert "Traceback" in out and "RuntimeError" in out
     assert KEY not in out and "***" in out

@@ -10,9 +10,10 @@ import pytest
 from smallcode_ls.llm.client import ChatClient
 from smallcode_ls.llm.endpoints import Endpoint, EndpointKind
 from smallcode_ls.llm.types import ChatMessage, ChatRequest
+from smallcode_ls.lsp import sanitize
+from smallcode_ls.lsp.sanitize import LogBudget
 from smallcode_ls.security.secrets import (
     REDACTED,
-    RedactingFilter,
     Redactor,
     restore,
     secret_values_from_env,
@@ -84,7 +85,7 @@ async def test_the_model_never_sees_a_secret_and_the_answer_keeps_it() -> None:
 
 def test_log_records_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("smallcode-test-secrets")
-    scrub = RedactingFilter(Redactor(["canary-log-secret"]))
+    scrub = LogBudget(sanitize.Redactor({"SMALLCODE_API_KEY": "canary-log-secret"}))
     logger.addFilter(scrub)
     try:
         with caplog.at_level(logging.INFO, logger=logger.name):

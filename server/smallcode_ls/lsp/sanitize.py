@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
+import secrets as tokens
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -20,6 +20,8 @@ from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException
 
 from smallcode_ls.errors import SmallCodeError
+from smallcode_ls.security import secrets
+from smallcode_ls.security.secrets import PROMPT_SHAPES, secret_values_from_env
 
 __all__ = [
     "GENERIC_MESSAGES",
@@ -43,41 +45,25 @@ GENERIC_MESSAGES = {
     -32803: "request failed",
 }
 _MAX_MESSAGE = 500
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(?:$|_)", re.IGNORECASE
-)
 _SECRET_SHAPES = re.compile(
     r"\b(?:sk|pk|rk|ghp|gho|ghs|xox[abp])[-_][A-Za-z0-9_-]{8,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,}"
 )
 
 
-class Redactor:
-    """Masks the server's own secrets (from its environment) and key-shaped strings."""
+class Redactor(secrets.Redactor):
+    """The protocol's redactor: own secrets and key shapes become ``***``.
+
+    The server's secrets come from its environment; errors and logs get both, outgoing
+    frames only the exact values.
+    """
 
     def __init__(self, env: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
-        self.values = sorted(
-            {v for k, v in env.items() if _SECRET_NAME.search(k) and _secret_like(v)},
-            key=len,
-            reverse=True,
+        super().__init__(
+            secret_values_from_env(env),
+            mask="***",
+            shapes=(_SECRET_SHAPES, *PROMPT_SHAPES),
+            assignments=False,
         )
-
-    def __call__(self, text: str, shapes: bool = True) -> str:
-        """``text`` with every known secret (and key-shaped token) replaced by ``***``.
-
-        ``shapes=False`` masks only the exact values: for content such as an edit, where
-        a key-shaped identifier in the user's code must pass unchanged.
-        """
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, "***")
-        if shapes and ("sk" in text or "Bearer" in text or "gh" in text or "xox" in text):
-            text = _SECRET_SHAPES.sub("***", text)
-        return text
-
-
-def _secret_like(value: str) -> bool:
-    """Long enough to be a credential and not a path (``SSH_AUTH_SOCK``-style values)."""
-    return len(value) >= 8 and not value.startswith(("/", "~", "."))
 
 
 def _deliberate(error: JsonRpcException) -> bool:
@@ -124,7 +110,7 @@ _tracebacks = _Bucket(burst=10, rate=0.2)
 
 def internal_error(error: BaseException) -> str:
     """Log ``error`` with its traceback (rate-limited); return a reference for the client."""
-    ref = secrets.token_hex(4)
+    ref = tokens.token_hex(4)
     if _tracebacks.take():
         logger.error("internal error ref %s", ref, exc_info=error)
     else:
@@ -142,9 +128,11 @@ class LogBudget(logging.Filter):
 
     def __init__(
         self,
+        redact: Redactor | None = None,
         noisy: Iterable[str] = ("pygls", "smallcode_ls.protocol", "smallcode_ls.documents"),
     ) -> None:
         super().__init__()
+        self.redact = redact or Redactor()
         self.noisy = tuple(noisy)
         self._bucket = _Bucket(burst=50, rate=5)
         self._limit = 300
@@ -157,7 +145,7 @@ class LogBudget(logging.Filter):
         if not record.name.startswith(self.noisy):
             record.budgeted = True
             with contextlib.suppress(Exception):  # a broken record is logging's to report
-                _mask(record)
+                _mask(record, self.redact)
             return True
         dropped = self._bucket.dropped
         passed = self._bucket.take()
@@ -175,18 +163,15 @@ class LogBudget(logging.Filter):
         if dropped:
             self._bucket.dropped = 0
             text += f" ({dropped} similar records suppressed)"
-        record.msg, record.args = redactor(text), None
+        record.msg, record.args = self.redact(text), None
         record.exc_info = record.exc_text = record.stack_info = None
         return True
 
 
-def _mask(record: logging.LogRecord) -> None:
+def _mask(record: logging.LogRecord, redactor: Redactor) -> None:
     """Replace the server's secrets in a record's message and traceback."""
     record.msg, record.args = redactor(record.getMessage()), None
     if record.exc_info and record.exc_info[1] is not None:
         formatted = "".join(traceback.format_exception(*record.exc_info))
         record.exc_text = redactor(formatted.rstrip("\n"))
         record.exc_info = None
-
-
-redactor = Redactor()  # the server's, once it knows its environment (see ``SmallCodeServer``)

@@ -34,7 +34,6 @@ from pygls.protocol.json_rpc import (
 
 from smallcode_ls import __version__
 from smallcode_ls.app import Session
-from smallcode_ls.lsp import sanitize
 from smallcode_ls.lsp.sanitize import Redactor, internal_error, public_error
 
 __all__ = ["SmallCodeProtocol", "SmallCodeServer", "build_server"]
@@ -380,7 +379,7 @@ class SmallCodeServer(LanguageServer):
         self.cache_dir = cache_dir
         self._session: Session | None = None
         self._last_report = -_REPORT_INTERVAL_S
-        sanitize.redactor = self.lsp.redact = Redactor(self.env)
+        self.lsp.redact = Redactor(self.env)
 
     @property
     def session(self) -> Session:

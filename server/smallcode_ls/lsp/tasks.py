@@ -20,12 +20,10 @@ from smallcode_ls.agent.tasks import TaskKind, TaskOutcome, TaskRequest, TaskRes
 from smallcode_ls.documents import uri_to_path
 from smallcode_ls.errors import InvalidRequest
 from smallcode_ls.lsp.commands import CommandArgs, parse_command_args
-from smallcode_ls.lsp.convert import to_lsp_workspace_edit
 from smallcode_ls.lsp.errors import handle_errors
-from smallcode_ls.lsp.landing import confirm_protected, landed
+from smallcode_ls.lsp.landing import deliver
 from smallcode_ls.lsp.progress import WorkDoneProgress
 from smallcode_ls.lsp.server import SmallCodeServer
-from smallcode_ls.security.paths import PathRefused, TargetClass, guard_change
 
 __all__ = ["COMMANDS", "register"]
 
@@ -150,46 +148,10 @@ def register(server: SmallCodeServer) -> None:
         if isinstance(change, str):
             progress.end(f"stale: {change}")
             return {**result, "outcome": TaskOutcome.STALE, "message": change}
-        root = session.root or path.parent
-        try:
-            target = guard_change(root, change.uri, change.old_text, change.new_text)
-        except PathRefused as exc:
-            progress.end(f"refused: {exc}")
-            return {**result, "outcome": TaskOutcome.REFUSED, "message": str(exc)}
         label = f"SmallCode: {kind.value} ({finished.result.model})"
-        if target.kind is TargetClass.PROTECTED:
-            if not await confirm_protected(server, str(target.relative)):
-                progress.end("not applied")
-                message = f"{target.relative} is protected and the change was not confirmed"
-                return {**result, "outcome": TaskOutcome.REJECTED, "message": message}
-            label = f"SmallCode: PROTECTED FILE {target.relative}: {kind.value}"
-        workspace = server.client_capabilities.workspace
-        edit_caps = workspace.workspace_edit if workspace else None
-        annotations = bool(edit_caps and edit_caps.change_annotation_support)
-        edit = to_lsp_workspace_edit([change], label, annotations, session.documents.encoding)
-        applied = await server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label)
-        )
-        if not applied.applied:
-            progress.end("not applied")
-            reason = applied.failure_reason or "the editor declined the edit"
-            # Editors refuse an edit for a changed buffer with a reason; the Neovim
-            # plugin's starts with "stale" (VS Code's names the version).
-            stale = reason.lower().startswith("stale") or "version" in reason.lower()
-            outcome = TaskOutcome.STALE if stale else TaskOutcome.REJECTED
-            return {**result, "outcome": outcome, "message": reason}
-        if change.base_version is not None and not await landed(
-            session.documents, change.uri, change.base_version, change.new_text
-        ):
-            progress.end("not applied")
-            message = (
-                "the editor reported the edit as applied, but the document did not change "
-                "to the edited text (a skipped stale edit?); nothing else was changed"
-            )
-            server.show(f"SmallCode: {message}", types.MessageType.Warning)
-            return {**result, "outcome": TaskOutcome.NOT_LANDED, "message": message}
-        progress.end("applied")
-        return {**result, "outcome": TaskOutcome.APPLIED}
+        outcome, message = await deliver(server, change, label, session.root or path.parent)
+        progress.end(outcome.value)
+        return {**result, "outcome": outcome, **({"message": message} if message else {})}
 
     for kind, name in COMMANDS.items():
 

@@ -27,6 +27,7 @@ __all__ = [
     "ALLOW_ONCE",
     "COMMAND_TRUST",
     "DENY",
+    "ask_user",
     "client_trust",
     "confirm_workspace_endpoints",
     "lsp_confirm",
@@ -59,6 +60,26 @@ def settings_options(options: object) -> object:
     return options
 
 
+async def ask_user(server: SmallCodeServer, message: str, actions: list[str]) -> str | None:
+    """Ask with ``window/showMessageRequest``; the chosen title, or None.
+
+    None: dismissed, an error, a client without the request, or no answer in time.
+    """
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Warning,
+        message=message,
+        actions=[types.MessageActionItem(title) for title in actions],
+    )
+    try:
+        answer = await asyncio.wait_for(
+            server.window_show_message_request_async(params), _ANSWER_TIMEOUT_S
+        )
+    except Exception as exc:
+        logger.info("a question to the user got no answer: %s", type(exc).__name__)
+        return None
+    return answer.title if answer is not None else None
+
+
 def lsp_confirm(server: SmallCodeServer) -> Confirm:
     """A confirmer that asks the user through ``window/showMessageRequest``."""
 
@@ -66,22 +87,12 @@ def lsp_confirm(server: SmallCodeServer) -> Confirm:
         kind = f"validation command '{question.name}'" if question.name else "command"
         actions = [ALLOW_ALWAYS, ALLOW_ONCE, DENY] if question.standing_allowed else [
             ALLOW_ONCE, DENY]  # fmt: skip
-        params = types.ShowMessageRequestParams(
-            type=types.MessageType.Warning,
-            message=(
-                f"SmallCode: run {kind} in a sandbox (no network, writes only to a scratch "
-                f"copy)?\n{question.shown}"
-            ),
-            actions=[types.MessageActionItem(title) for title in actions],
+        title = await ask_user(
+            server,
+            f"SmallCode: run {kind} in a sandbox (no network, writes only to a scratch "
+            f"copy)?\n{question.shown}",
+            actions,
         )
-        try:
-            answer = await asyncio.wait_for(
-                server.window_show_message_request_async(params), _ANSWER_TIMEOUT_S
-            )
-        except Exception as exc:  # no answer, an error, a client without the request
-            logger.info("command confirmation got no answer: %s", type(exc).__name__)
-            return Decision.DENY
-        title = answer.title if answer is not None else DENY
         if title == ALLOW_ALWAYS and question.standing_allowed:
             return Decision.ALWAYS
         return Decision.ONCE if title == ALLOW_ONCE else Decision.DENY
@@ -124,22 +135,13 @@ async def confirm_workspace_endpoints(
 
 async def _ask_endpoint(server: SmallCodeServer, section: str, url: str) -> bool:
     host = urlsplit(url).netloc or url
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Warning,
-        message=(
-            f"SmallCode: this workspace's settings send the {section} requests to {host} "
-            f"({url}). Your code will be sent there. Use this endpoint?"
-        ),
-        actions=[types.MessageActionItem(USE_ENDPOINT), types.MessageActionItem("Ignore it")],
+    title = await ask_user(
+        server,
+        f"SmallCode: this workspace's settings send the {section} requests to {host} "
+        f"({url}). Your code will be sent there. Use this endpoint?",
+        [USE_ENDPOINT, "Ignore it"],
     )
-    try:
-        answer = await asyncio.wait_for(
-            server.window_show_message_request_async(params), _ANSWER_TIMEOUT_S
-        )
-    except Exception as exc:
-        logger.info("endpoint confirmation got no answer: %s", type(exc).__name__)
-        return False
-    return answer is not None and answer.title == USE_ENDPOINT
+    return title == USE_ENDPOINT
 
 
 class TrustArgs(CommandArgs):

@@ -36,6 +36,7 @@ __all__ = [
     "ExecutionRefused",
     "ProcessGate",
     "RunResult",
+    "deny_all",
 ]
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ class Confirmation:
 
 
 Confirm = Callable[[Confirmation], Awaitable[Decision]]
+
+
+async def deny_all(question: Confirmation) -> Decision:
+    """The confirmer when no one can be asked: nothing runs."""
+    return Decision.DENY
 
 
 @dataclass(frozen=True, slots=True)
