@@ -298,3 +298,86 @@ async def test_a_multi_step_instruction_is_planned_and_each_step_validated(tmp_p
         )
     assert code == EXIT_FAILED and "step 2/2: set VALUE_8 to 80 failed" in err.getvalue()
     assert "VALUE_7 = 7\n" in (root / "consts.py").read_text()
+
+
+FORMATTING = '''"""Help text formatting."""
+
+
+class Formatter:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def write(self, text: str) -> None:
+        self.lines.append("  " * self.depth + text)
+
+    def section(self, name: str, body: list[str]) -> None:
+        """Write ``name:`` and then the body lines one level deeper."""
+        # TODO: implement section
+        raise NotImplementedError
+
+    def render(self) -> str:
+        return "\\n".join(self.lines)
+'''
+PUBLIC_API = """from fmt.formatting import Formatter
+
+
+def help_page(name: str, options: list[str]) -> str:
+    out = Formatter()
+    out.section(name, options)
+    return out.render()
+"""
+TEST_FORMATTING = """import pytest
+
+from fmt import help_page
+
+
+@pytest.mark.parametrize("options", [["--verbose-output-for-the-whole-run", "--quiet"]])
+def test_the_help_page_puts_the_options_one_level_below_the_heading(options):
+    expected = "Options:\\n  --verbose-output-for-the-whole-run\\n  --quiet"
+    assert help_page("Options", options) == expected
+"""
+SECTION = (
+    "```python\n"
+    "class Formatter:\n"
+    "    def section(self, name: str, body: list[str]) -> None:\n"
+    '        """Write ``name:`` and then the body lines one level deeper."""\n'
+    '        self.write(f"{name}:")\n'
+    "        self.depth += 1\n"
+    "        for line in body:\n"
+    "            self.write(line)\n"
+    "        self.depth -= 1\n"
+    "```"
+)
+
+
+async def test_a_stub_replaced_by_a_wrong_method_fails_tests_found_by_file_name(
+    tmp_path: Path,
+) -> None:
+    """Three B6 findings at once: the test file names only the public API (found by its
+    name, test_formatting.py), the long test id's summary line is not cut to the same
+    ``...`` before and after, and a class block holding one method keeps the others."""
+    root = tmp_path / "fmt-project"
+    (root / "fmt").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'fmt'\n[tool.pytest.ini_options]\npythonpath = ['.']\n"
+    )
+    (root / "fmt" / "formatting.py").write_text(FORMATTING)
+    (root / "fmt" / "__init__.py").write_text(PUBLIC_API)
+    (root / "tests" / "test_formatting.py").write_text(TEST_FORMATTING)
+    wrong = SECTION.replace("        self.depth += 1\n", "")
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([wrong]), stream_reply([SECTION]))
+        out, err = io.StringIO(), io.StringIO()
+        env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+        code = await run("", f"{root / 'fmt' / 'formatting.py'}:15", env, apply=True,
+                         as_json=True, trust=True, out=out, err=err)  # fmt: skip
+    result = json.loads(out.getvalue())
+    assert code == EXIT_OK and result["turns"] == 2, result
+    assert result["attempts"][0].startswith("these tests fail with your change:")
+    assert "AssertionError" in result["attempts"][0]
+    text = (root / "fmt" / "formatting.py").read_text()
+    assert "raise NotImplementedError" not in text and "self.depth += 1" in text
+    for kept in ("def __init__", "def write", "def render", '"""Help text formatting."""'):
+        assert kept in text

@@ -54,16 +54,18 @@ class LoopOutcome:
     path: str = ""  # the file the new text is for
 
 
-def _symbol_at(path: str, text: str, line: int, classes: bool = False) -> str:
+def _symbol_at(
+    path: str, text: str, line: int, classes: bool = False, qualified: bool = False
+) -> str:
     spec = language_for_path(path)
     if spec is None:
         return ""
     file = parse_file_symbols(spec, text.encode("utf-8", "surrogatepass"), path)
     best = ""
-    for symbol in file.symbols:
+    for index, symbol in enumerate(file.symbols):
         kinds = ("function", "method", "class") if classes else ("function", "method")
         if symbol.kind.value in kinds and (symbol.span.start_line <= line <= symbol.span.end_line):
-            best = symbol.name
+            best = file.qualified_name(index) if qualified else symbol.name
     return best
 
 
@@ -145,7 +147,8 @@ class AgentLoop:
                 ),
             ),
         ]
-        tests = linked_tests(self._index, request.path, symbol) if self._index else None
+        qualified = _symbol_at(request.path, text, request.line, qualified=True)
+        tests = linked_tests(self._index, request.path, qualified) if self._index else None
 
         async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
             problem, new_text = self._check(request.path, text, answer, complete)

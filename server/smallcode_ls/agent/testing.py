@@ -4,7 +4,14 @@ Never in the user's folder: the project is copied (without VCS folders, virtual
 environments, caches and secret files), the candidate text written into the copy, and
 pytest run there through the process gate (trust, confirmation, sandbox, limits). A
 failure counts against the edit only when it is new: tests that already failed the
-same way before the edit do not block it.
+same way before the edit do not block it. "The same way" compares the whole summary
+line (pytest runs with a wide terminal so the message is not cut to ``...``; object
+addresses are masked), so a stub's ``NotImplementedError`` that turns into a wrong
+answer's ``AssertionError`` counts as new.
+
+Test files are found by name first (``test_<module>.py``), then by use of the changed
+function, of its class, and of its module: tests often reach a method only through
+the public API (click's ``test_formatting.py`` never names ``HelpFormatter.section``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ _MAX_TEST_FILES = 5
 _MAX_PROJECT_FILES = 5000
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+(?: - .*)?)$", re.MULTILINE)
 _OUTPUT_LINES = 15
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+# A wide terminal pads progress lines and separators; neither padding is worth a token.
+_PROGRESS_PAD = re.compile(r" {2,}(\[ *\d+%\])")
+_RULE = re.compile(r"([=_-])\1{8,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +82,18 @@ class LinkedTests:
                     copy,
                     name="tests",
                     template=(*pytest, "<linked test files>"),
-                    env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+                    env={
+                        "PATH": "/usr/bin:/bin",
+                        "PYTHONDONTWRITEBYTECODE": "1",
+                        "COLUMNS": "400",
+                    },  # fmt: skip
                     timeout_s=self.timeout,
                 )
             )
-        output = result.output
+        output = _RULE.sub(r"\1" * 8, _PROGRESS_PAD.sub(r" \1", result.output))
         # "test_x.py::test_y - AssertionError: ...": a test that failed before the edit
         # for another reason (a NotImplementedError stub) still counts if it fails now.
-        failed = {match.group(1) for match in _FAILED.finditer(output)}
+        failed = {_ADDRESS.sub("0x?", match.group(1)) for match in _FAILED.finditer(output)}
         if result.returncode not in (0, 1) and not failed:  # collection or usage error
             failed = {"(the test run itself failed)"}
         return failed, output
@@ -95,7 +110,11 @@ def _copy_project(root: Path, target: Path) -> None:
 
 
 def linked_tests(index: WorkspaceIndex, path: str, symbol: str) -> LinkedTests | None:
-    """Test files that use ``symbol`` (or import the changed module), if pytest can run them."""
+    """Test files for a change to ``symbol`` (``Class.method`` or ``function``) in ``path``.
+
+    Ranked: named after the module, using the function, using its class, importing the
+    module; the first ``_MAX_TEST_FILES`` run. None when none is found or pytest is missing.
+    """
     root = index.root
     if root is None or importlib.util.find_spec("pytest") is None:
         return None
@@ -103,11 +122,18 @@ def linked_tests(index: WorkspaceIndex, path: str, symbol: str) -> LinkedTests |
     if len(files) > _MAX_PROJECT_FILES:
         return None
     module = Path(path).stem
-    found = []
+    *outer, name = symbol.split(".")
+    container = outer[-1] if outer else module
+    by_name = {f"test_{module}.py", f"{module}_test.py"}
+    ranked: list[tuple[int, str]] = []
     for file in files:
-        name = Path(file.path).name
-        if not (name.startswith("test_") or name.endswith("_test.py")) or file.path == path:
+        base = Path(file.path).name
+        if not (base.startswith("test_") or base.endswith("_test.py")) or file.path == path:
             continue
-        if (symbol and file.uses(symbol)) or file.uses(module):
-            found.append(str(Path(file.path).relative_to(root)))
-    return LinkedTests(root, tuple(sorted(found)[:_MAX_TEST_FILES])) if found else None
+        hits = (base in by_name, bool(name) and file.uses(name), file.uses(container),
+                file.uses(module))  # fmt: skip
+        rank = next((rank for rank, hit in enumerate(hits) if hit), None)
+        if rank is not None:
+            ranked.append((rank, str(Path(file.path).relative_to(root))))
+    chosen = tuple(rel for _, rel in sorted(ranked)[:_MAX_TEST_FILES])
+    return LinkedTests(root, chosen) if chosen else None

@@ -5,6 +5,10 @@ allowed, nothing else at its top level) replaces the symbol of that name, found 
 file with the code graph's tree-sitter extractor; any other block replaces the whole file. The
 new symbol is re-indented to the old one's indentation; decorators are replaced only when the
 block brings its own. A name defined twice (a method in two classes) is refused, not guessed.
+
+A class block that leaves out members the file's class has is read as a partial class (small
+models answer "class Foo: def changed_method(...)"): only the members it holds are replaced,
+new ones go at the end of the class, and everything else in the class is kept.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from smallcode_ls.graph.languages import language_for_path
 from smallcode_ls.graph.parser import parse_file_symbols
 from smallcode_ls.graph.symbols import FileSymbols, SymbolKind
 from smallcode_ls.parse.edit_types import EditProblem, EditProblemCode
-from smallcode_ls.patch.lines import FileLines, indent_of
+from smallcode_ls.patch.lines import FileLines, indent_of, is_strong_marker
 
 __all__ = ["SymbolBlock", "read_symbol_block", "replace_symbol", "replace_whole_file"]
 
@@ -110,13 +114,111 @@ def replace_symbol(text: str, block: SymbolBlock, path: str) -> str | EditProble
             path=path,
         )
     symbol = symbols.symbols[found[0]]
+    partial = _partial_class(symbols, found[0], block, path)
+    if partial is not None:
+        return _merge_members(text, symbols, found[0], partial, path)
     file = FileLines.split(text)
     start, end = symbol.span.start_line, symbol.span.end_line + 1
     indent = indent_of(file.contents[start])
     if block.has_prefix:
         while start > 0 and file.contents[start - 1].lstrip().startswith("@"):
             start -= 1
-    new = [indent + line if line.strip() else "" for line in block.lines]
+    new = _indented(block.lines, indent)
     contents = [*file.contents[:start], *new, *file.contents[end:]]
     breaks: list[str | None] = [*file.breaks[:start], *([None] * len(new)), *file.breaks[end:]]
+    return file.join(contents, breaks)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """One definition inside a block's class: its name and its dedented lines."""
+
+    name: str
+    lines: tuple[str, ...]
+    has_prefix: bool
+
+
+def _indented(lines: Sequence[str], indent: str) -> list[str]:
+    return [indent + line if line.strip() else "" for line in lines]
+
+
+def _code_children(symbols: FileSymbols, parent: int) -> list[int]:
+    return [i for i in symbols.children(parent) if symbols.symbols[i].kind in _CODE_KINDS]
+
+
+def _decorated_start(lines: Sequence[str], start: int) -> int:
+    while start > 0 and lines[start - 1].lstrip().startswith("@"):
+        start -= 1
+    return start
+
+
+def _partial_class(
+    symbols: FileSymbols, index: int, block: SymbolBlock, path: str
+) -> tuple[_Member, ...] | None:
+    """The block's members when it is a class that leaves out some of the file's members."""
+    if symbols.symbols[index].kind is not SymbolKind.CLASS:
+        return None
+    mine = _parse(path, "\n".join(block.lines) + "\n")
+    if mine is None:
+        return None
+    top = next((i for i, s in enumerate(mine.symbols) if s.parent == -1), None)
+    if top is None or mine.symbols[top].kind is not SymbolKind.CLASS:
+        return None
+    theirs = {symbols.symbols[i].name for i in symbols.children(index)}
+    given = {mine.symbols[i].name for i in mine.children(top)}
+    members = []
+    for child in _code_children(mine, top):
+        span = mine.symbols[child].span
+        start = _decorated_start(block.lines, span.start_line)
+        lines = textwrap.dedent("\n".join(block.lines[start : span.end_line + 1])).split("\n")
+        members.append(_Member(mine.symbols[child].name, tuple(lines), start < span.start_line))
+    if not theirs - given:
+        return None  # the block holds every member and field: it is the whole class
+    return tuple(members)
+
+
+def _merge_members(
+    text: str, symbols: FileSymbols, index: int, members: tuple[_Member, ...], path: str
+) -> str | EditProblem:
+    """The file with each member of a partial class block put into the file's class."""
+    cls = symbols.symbols[index]
+    if not members:
+        return EditProblem(
+            EditProblemCode.NOT_FOUND,
+            f"The block holds class `{cls.name}` without any of its methods, and {path}'s "
+            f"`{cls.name}` has more; send the changed methods, or the complete class.",
+            path=path,
+        )
+    if any(is_strong_marker(line) for member in members for line in member.lines):
+        return EditProblem(
+            EditProblemCode.ELISION,
+            f"A method of `{cls.name}` in the block contains an elision comment "
+            "(`# ... existing code ...`); send each changed method complete.",
+            path=path,
+        )
+    file = FileLines.split(text)
+    existing = {symbols.symbols[i].name: symbols.symbols[i] for i in _code_children(symbols, index)}
+    body_indent = indent_of(file.contents[cls.span.start_line]) + "    "
+    if existing:
+        body_indent = indent_of(file.contents[next(iter(existing.values())).span.start_line])
+    replaced: list[tuple[int, int, list[str]]] = []
+    added: list[str] = []
+    for member in members:
+        old = existing.get(member.name)
+        if old is None:
+            added += ["", *_indented(member.lines, body_indent)]
+            continue
+        start, end = old.span.start_line, old.span.end_line + 1
+        if member.has_prefix:
+            start = _decorated_start(file.contents, start)
+        indent = indent_of(file.contents[old.span.start_line])
+        replaced.append((start, end, _indented(member.lines, indent)))
+    end = cls.span.end_line + 1
+    if added:
+        replaced.append((end, end, added))
+    contents: list[str] = list(file.contents)
+    breaks: list[str | None] = list(file.breaks)
+    for start, stop, new in sorted(replaced, reverse=True):
+        contents[start:stop] = new
+        breaks[start:stop] = [None] * len(new)
     return file.join(contents, breaks)

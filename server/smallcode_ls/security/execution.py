@@ -41,7 +41,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_SAFE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED")
+_SAFE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "COLUMNS", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED")
 _TRUNCATED = "\n[output truncated by SmallCode]\n"
 
 
