@@ -26,7 +26,7 @@ from benchkit import machine_facts  # noqa: E402
 from e2e_lib.arms import ARMS, Endpoint  # noqa: E402
 from e2e_lib.proxy import UsageProxy  # noqa: E402
 from e2e_lib.report import build_report, load_rows, plot, write_markdown  # noqa: E402
-from e2e_lib.runner import run_suite  # noqa: E402
+from e2e_lib.runner import harness_version, merge_meta, run_suite  # noqa: E402
 from e2e_lib.suite import generate, load_suite, save_suite  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -78,15 +78,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     proxy = UsageProxy(upstream, args.turn_cap)
     url = proxy.start()
     out = args.out or DEFAULT_RESULTS / f"b6-{args.label}.jsonl"
-    meta = out.with_suffix(".meta.json")
-    meta.write_text(json.dumps({
+    harness = harness_version(BENCH.parent)
+    merge_meta(out.with_suffix(".meta.json"), {
         "suite": str(args.suite.relative_to(BENCH.parent)) if args.suite.is_absolute()
         and args.suite.is_relative_to(BENCH.parent) else str(args.suite),
         "model": model, "endpoint": "embedded xllamacpp" if embedded else args.base_url,
         "turn_cap": args.turn_cap, "window": args.window, "threads": args.threads,
-        "temperature": 0, "arms": arms, "machine": machine_facts(),
+        "temperature": 0, "arms": arms, "machine": machine_facts(), "harness": harness,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }, indent=2) + "\n")  # fmt: skip
+    })  # fmt: skip
     endpoint = Endpoint(
         base_url=url,
         model=model,
@@ -94,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         window=args.window,
         agent_python=args.agent_python,
         aider_venv=args.aider_venv or args.cache_dir / "venvs" / "aider",
+        harness=harness,
     )
     deadline = time.time() + args.max_minutes * 60 if args.max_minutes else None
     try:

@@ -47,6 +47,7 @@ class Endpoint:
     agent_python: str = sys.executable
     aider_venv: Path | None = None
     timeout: float = 1800.0
+    harness: str = ""  # the SmallCode-LS commit, recorded in every row
 
 
 @dataclass

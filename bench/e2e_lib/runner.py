@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +27,38 @@ __all__ = ["RUNS", "done_keys", "run_suite"]
 # Task workspaces live outside any git repository: aider looks for a git root above its
 # working directory even with --no-git, and reads in-chat file names relative to it.
 RUNS = Path(tempfile.gettempdir()) / "smallcode-b6-runs"
+
+
+def harness_version(repo: Path) -> str:
+    """The SmallCode-LS commit the rows were made with (``+dirty`` when the tree differs)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                              check=True)  # fmt: skip
+        return done.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--", "server")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def merge_meta(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """Add one run's settings to ``path``: arms accumulate, each run is listed.
+
+    A resumed or subset run (``--arms smallcode``) must not hide the arms that earlier
+    runs wrote into the same results file.
+    """
+    old = json.loads(path.read_text()) if path.exists() else {}
+    merged = {**old, **{k: v for k, v in run.items() if k not in ("arms", "started_at")}}
+    merged["arms"] = list(dict.fromkeys([*old.get("arms", []), *run.get("arms", [])]))
+    merged["started_at"] = old.get("started_at", run.get("started_at"))
+    merged["runs"] = [*old.get("runs", []), {k: run.get(k) for k in
+                      ("started_at", "arms", "threads", "harness")}]  # fmt: skip
+    path.write_text(json.dumps(merged, indent=2) + "\n")
+    return merged
 
 
 def done_keys(path: Path) -> set[tuple[str, str]]:
@@ -69,7 +102,8 @@ def run_one(
         "wall_s": round(wall, 2), "score_s": round(time.monotonic() - started, 2),
         "tests_failed": list(score.failed[:5]), "error": outcome.error,
         "finish_reasons": [c.finish_reason for c in calls], "detail": outcome.detail,
-        "diff": diff[:6000], "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "harness": endpoint.harness, "diff": diff[:6000],
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }  # fmt: skip
     shutil.rmtree(root, ignore_errors=True)
     return row

@@ -125,3 +125,26 @@ def test_proxy_counts_usage_and_refuses_calls_past_the_cap(scripted: ScriptedLLM
     ]
     assert count == 1
     assert len(scripted.requests) == 1  # the refused call never reached the model
+
+
+def test_a_subset_run_adds_its_arms_to_the_results_meta(tmp_path: Path) -> None:
+    from e2e_lib.runner import merge_meta
+
+    meta = tmp_path / "b6-x.meta.json"
+    first = {"arms": ["smallcode", "naive"], "started_at": "t1", "threads": 2, "harness": "a"}
+    merge_meta(meta, {**first, "model": "m"})
+    merged = merge_meta(meta, {"arms": ["naive", "aider-diff"], "started_at": "t2",
+                               "threads": 2, "harness": "b", "model": "m"})  # fmt: skip
+    assert merged["arms"] == ["smallcode", "naive", "aider-diff"]
+    assert merged["started_at"] == "t1" and [r["started_at"] for r in merged["runs"]] == [
+        "t1",
+        "t2",
+    ]
+    assert json.loads(meta.read_text()) == merged
+
+
+def test_the_harness_version_names_the_commit() -> None:
+    from e2e_lib.runner import harness_version
+
+    version = harness_version(Path(__file__).resolve().parents[2])
+    assert version == "unknown" or len(version.split("+")[0]) == 12
