@@ -12,11 +12,13 @@ from typing import Any
 __all__ = ["build_report", "load_rows", "mcnemar", "plot", "write_markdown"]
 
 OURS = "smallcode"
+ORDER = ("smallcode", "naive", "aider-whole", "aider-diff")  # rows may come in any order
 TARGETS = {
     "pass_at_1_vs_naive": (">=", 1.5),
     "format_failures_vs_naive": ("<=", 0.25),
     "prompt_tokens_vs_naive": ("<=", 0.5),
     "pass_at_1_vs_aider_whole": (">=", 1.0),
+    "pass_at_1_vs_aider_diff": (">=", 1.0),
 }
 
 
@@ -84,9 +86,11 @@ def _ratio(a: float, b: float) -> float | str | None:
 def build_report(
     rows: list[dict[str, Any]], meta: dict[str, Any], suite_size: int
 ) -> dict[str, Any]:
-    by_arm: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_arm[row["arm"]].append(row)
+        grouped[row["arm"]].append(row)
+    rank = {arm: i for i, arm in enumerate(ORDER)}
+    by_arm = {arm: grouped[arm] for arm in sorted(grouped, key=lambda a: rank.get(a, len(ORDER)))}
     arms = {arm: _arm_summary(sorted(rs, key=lambda r: r["task"])) for arm, rs in by_arm.items()}
     # paired: only tasks every arm finished
     complete = (
@@ -104,13 +108,15 @@ def build_report(
     ratios: dict[str, Any] = {}
     if OURS in paired and "naive" in paired:
         o, n = paired[OURS], paired["naive"]
-        ratios["pass_at_1_vs_naive"] = _ratio(o["pass_at_1"], n["pass_at_1"])
+        ratios["pass_at_1_vs_naive"] = _ratio(o["passed"], n["passed"])  # same paired tasks
         ratios["format_failures_vs_naive"] = _ratio(o["format_failures"], n["format_failures"])
         ratios["prompt_tokens_vs_naive"] = _ratio(o["prompt_tokens_per_task"],
                                                   n["prompt_tokens_per_task"])  # fmt: skip
-    if OURS in paired and "aider-whole" in paired:
-        ratios["pass_at_1_vs_aider_whole"] = _ratio(paired[OURS]["pass_at_1"],
-                                                    paired["aider-whole"]["pass_at_1"])  # fmt: skip
+    for peer in ("aider-whole", "aider-diff"):
+        if OURS in paired and peer in paired:
+            ratios[f"pass_at_1_vs_{peer.replace('-', '_')}"] = _ratio(
+                paired[OURS]["passed"], paired[peer]["passed"]
+            )
     verdicts = {}
     for name, (op, target) in TARGETS.items():
         value = ratios.get(name)

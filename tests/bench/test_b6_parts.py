@@ -148,3 +148,20 @@ def test_the_harness_version_names_the_commit() -> None:
 
     version = harness_version(Path(__file__).resolve().parents[2])
     assert version == "unknown" or len(version.split("+")[0]) == 12
+
+
+def test_the_report_orders_arms_and_compares_with_both_aider_formats() -> None:
+    from e2e_lib.report import build_report
+
+    def row(task: str, arm: str, passed: bool) -> dict[str, object]:
+        return {"task": task, "kind": "mask", "arm": arm, "passed": passed, "format_failures": 0,
+                "turns": 1, "prompt_tokens": 10, "completion_tokens": 1,
+                "cached_prompt_tokens": 0, "wall_s": 1.0}  # fmt: skip
+
+    arrival = ("aider-diff", "naive", "aider-whole", "smallcode")
+    rows = [row(t, arm, arm == "smallcode" or (arm == "aider-diff" and t == "a"))
+            for arm in arrival for t in "abc"]  # fmt: skip
+    report = build_report(rows, {}, suite_size=3)
+    assert list(report["arms_paired"]) == ["smallcode", "naive", "aider-whole", "aider-diff"]
+    assert report["ratios"]["pass_at_1_vs_aider_diff"] == 3.0
+    assert report["targets"]["pass_at_1_vs_aider_whole"]["value"] == "inf"
