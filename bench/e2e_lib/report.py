@@ -63,6 +63,7 @@ def _arm_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "format_failure_rate_per_call": round(
             sum(r["format_failures"] for r in rows) / calls, 3) if calls else 0.0,
         "edited": sum(1 for r in rows if r["edited"]),
+        "wrong_edits": sum(1 for r in rows if r["edited"] and not r["passed"]),
         "errors": sum(1 for r in rows if r["error"]),
         "turns_per_task": _mean([r["turns"] for r in rows]),
         "calls_refused_by_cap": sum(r["refused_calls"] for r in rows),
@@ -151,14 +152,15 @@ def write_markdown(report: dict[str, Any], path: Path, figure: str) -> None:
         f"{machine.get('nproc')} cores ({machine.get('cpu_model')}),"
         " shared with other work while it ran (wall times are inflated).",
         "",
-        "| arm | pass@1 | mutation | mask | format failures | turns/task | prompt tok/task "
-        "| (not from the prompt cache) | completion tok/task | wall s/task |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| arm | pass@1 | mutation | mask | wrong edits written | format failures | turns/task "
+        "| prompt tok/task | (not from the prompt cache) | completion tok/task | wall s/task |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for arm, s in report["arms_paired"].items():
         lines.append(
             f"| {arm} | {s['passed']}/{s['tasks']} ({s['pass_at_1']:.0%}) | "
-            f"{s['by_kind']['mutation']} | {s['by_kind']['mask']} | {s['format_failures']} | "
+            f"{s['by_kind']['mutation']} | {s['by_kind']['mask']} | {s['wrong_edits']} | "
+            f"{s['format_failures']} | "
             f"{s['turns_per_task']} | {s['prompt_tokens_per_task']:.0f} | "
             f"{s['uncached_prompt_tokens_per_task']:.0f} | "
             f"{s['completion_tokens_per_task']:.0f} | {s['wall_s_per_task']:.0f} |"

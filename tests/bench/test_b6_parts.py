@@ -155,8 +155,9 @@ def test_the_report_orders_arms_and_compares_with_both_aider_formats() -> None:
 
     def row(task: str, arm: str, passed: bool) -> dict[str, object]:
         return {"task": task, "kind": "mask", "arm": arm, "passed": passed, "format_failures": 0,
-                "turns": 1, "prompt_tokens": 10, "completion_tokens": 1,
-                "cached_prompt_tokens": 0, "wall_s": 1.0}  # fmt: skip
+                "turns": 1, "prompt_tokens": 10, "completion_tokens": 1, "edited": True,
+                "error": "", "refused_calls": 0, "cached_prompt_tokens": 0, "wall_s": 1.0,
+                "model_seconds": 1.0}  # fmt: skip
 
     arrival = ("aider-diff", "naive", "aider-whole", "smallcode")
     rows = [row(t, arm, arm == "smallcode" or (arm == "aider-diff" and t == "a"))
@@ -165,3 +166,5 @@ def test_the_report_orders_arms_and_compares_with_both_aider_formats() -> None:
     assert list(report["arms_paired"]) == ["smallcode", "naive", "aider-whole", "aider-diff"]
     assert report["ratios"]["pass_at_1_vs_aider_diff"] == 3.0
     assert report["targets"]["pass_at_1_vs_aider_whole"]["value"] == "inf"
+    assert report["arms_paired"]["naive"]["wrong_edits"] == 3  # written, tests still fail
+    assert report["arms_paired"]["smallcode"]["wrong_edits"] == 0
