@@ -151,7 +151,7 @@ class AgentLoop:
         tests = linked_tests(self._index, request.path, qualified) if self._index else None
 
         async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
-            problem, new_text = self._check(request.path, text, answer, complete)
+            problem, new_text = self._check(request.path, text, answer, complete, request.line)
             if new_text is not None:
                 report("checking the edit")
                 problem = await lint_problem(self._gate, request.path, text, new_text) or ""
@@ -263,11 +263,13 @@ class AgentLoop:
         return outcome
 
     @staticmethod
-    def _check(path: str, text: str, answer: str, complete: bool) -> tuple[str, str | None]:
+    def _check(
+        path: str, text: str, answer: str, complete: bool, line: int | None = None
+    ) -> tuple[str, str | None]:
         """Why an answer is unusable, or the validated new text."""
         if not complete:
             return "the answer was cut off before the end; send a shorter, complete answer", None
-        result = apply_model_output(text, answer, path)
+        result = apply_model_output(text, answer, path, line)
         if result.new_text is None:
             return result.reason or "no edit was found in the answer", None
         if result.new_text == text:

@@ -47,9 +47,15 @@ class ApplyResult:
     problems: tuple[EditProblem, ...] = ()
 
 
-def apply_model_output(text: str, output: str, path: str = "file.py") -> ApplyResult:
-    """Parse a model's edit output (any supported format) for ONE file and apply it to `text`."""
-    return apply_parsed(text, parse_edits(output), path)
+def apply_model_output(
+    text: str, output: str, path: str = "file.py", anchor_line: int | None = None
+) -> ApplyResult:
+    """Parse a model's edit output (any supported format) for ONE file and apply it to `text`.
+
+    ``anchor_line`` (0-based) is the line the task is about: it picks the meant definition
+    when a whole-symbol answer names one defined more than once.
+    """
+    return apply_parsed(text, parse_edits(output), path, anchor_line)
 
 
 def _refuse(kind: EditFormat | str, problems: Sequence[EditProblem]) -> ApplyResult:
@@ -81,7 +87,9 @@ def edits_for_path(parsed: EditParse, path: str) -> tuple[EditBlock, ...] | Edit
     )
 
 
-def apply_parsed(text: str, parsed: EditParse, path: str) -> ApplyResult:
+def apply_parsed(
+    text: str, parsed: EditParse, path: str, anchor_line: int | None = None
+) -> ApplyResult:
     """Apply an already parsed reply to one file."""
     if parsed.problems or not parsed.edits:
         return _refuse(parsed.format, parsed.problems)
@@ -95,7 +103,7 @@ def apply_parsed(text: str, parsed: EditParse, path: str) -> ApplyResult:
             (EditProblem(EditProblemCode.DELETE_NOT_ALLOWED, f"Deleting {path} is not allowed."),),
         )
     if kinds & {EditKind.WHOLE, EditKind.CREATE}:
-        return _whole(text, edits[-1], path, parsed.format)
+        return _whole(text, edits[-1], path, parsed.format, anchor_line)
     result = apply_blocks(text, edits, path)
     if result.new_text is None:
         return _refuse(parsed.format, result.problems)
@@ -109,7 +117,9 @@ def apply_parsed(text: str, parsed: EditParse, path: str) -> ApplyResult:
     )
 
 
-def _whole(text: str, edit: EditBlock, path: str, kind: EditFormat) -> ApplyResult:
+def _whole(
+    text: str, edit: EditBlock, path: str, kind: EditFormat, anchor_line: int | None = None
+) -> ApplyResult:
     if edit.kind is EditKind.CREATE and text.strip():
         problem = EditProblem(
             EditProblemCode.FILE_EXISTS,
@@ -120,7 +130,7 @@ def _whole(text: str, edit: EditBlock, path: str, kind: EditFormat) -> ApplyResu
     if edit.kind is EditKind.WHOLE and text.strip():
         block = read_symbol_block(edit.after, path)
         if block is not None:
-            replaced = replace_symbol(text, block, path)
+            replaced = replace_symbol(text, block, path, anchor_line)
             if isinstance(replaced, EditProblem):
                 return _refuse(EditFormat.WHOLE_SYMBOL, (replaced,))
             return ApplyResult(replaced, False, "", str(EditFormat.WHOLE_SYMBOL), ("exact",))

@@ -4,7 +4,8 @@ A fenced block that holds exactly one function or class (decorators and comments
 allowed, nothing else at its top level) replaces the symbol of that name, found by parsing the
 file with the code graph's tree-sitter extractor; any other block replaces the whole file. The
 new symbol is re-indented to the old one's indentation; decorators are replaced only when the
-block brings its own. A name defined twice (a method in two classes) is refused, not guessed.
+block brings its own. A name defined twice (a method in two classes) is refused, not guessed,
+unless the task's line lies inside one of the definitions.
 
 A class block that leaves out members the file's class has is read as a partial class (small
 models answer "class Foo: def changed_method(...)"): only the members it holds are replaced,
@@ -85,8 +86,14 @@ def replace_whole_file(text: str, lines: Sequence[str]) -> str:
     return body + old.newline if final and lines else body
 
 
-def replace_symbol(text: str, block: SymbolBlock, path: str) -> str | EditProblem:
-    """The file with the named symbol replaced by the block, or a problem for the model."""
+def replace_symbol(
+    text: str, block: SymbolBlock, path: str, anchor_line: int | None = None
+) -> str | EditProblem:
+    """The file with the named symbol replaced by the block, or a problem for the model.
+
+    ``anchor_line`` (0-based, the line the task is about) settles a name defined more than
+    once: the definition that contains it is the one meant.
+    """
     symbols = _parse(path, text)
     if symbols is None:
         return EditProblem(
@@ -103,6 +110,11 @@ def replace_symbol(text: str, block: SymbolBlock, path: str) -> str | EditProble
             f"(defined there: {names or 'nothing'}). To add new code use a SEARCH/REPLACE block.",
             path=path,
         )
+    if len(found) > 1 and anchor_line is not None:
+        spans = [symbols.symbols[i].span for i in found]
+        inside = [i for i, span in zip(found, spans, strict=True)
+                  if span.start_line <= anchor_line <= span.end_line]  # fmt: skip
+        found = inside[-1:] if inside else found  # the innermost: spans nest in order
     if len(found) > 1:
         where = ", ".join(
             f"{symbols.qualified_name(i)} (line {symbols.symbols[i].line + 1})" for i in found
