@@ -63,7 +63,9 @@ class ArmOutcome:
 
 def smallcode_format_failures(attempts: list[str]) -> int:
     """Rejected answers that could not be read or applied (not lint, tests or no-ops)."""
-    benign = ("ok", "these tests fail", "the result has new lint errors", "the answer changes")
+    benign = ("ok", "these tests fail", "the failing tests of the task still fail",
+              "the result has new lint errors", "the answer changes",
+              "the edit does not change")  # fmt: skip
     return sum(1 for a in attempts if not a.startswith(benign) and "syntax error" not in a)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -381,3 +382,58 @@ async def test_a_stub_replaced_by_a_wrong_method_fails_tests_found_by_file_name(
     assert "raise NotImplementedError" not in text and "self.depth += 1" in text
     for kept in ("def __init__", "def write", "def render", '"""Help text formatting."""'):
         assert kept in text
+
+
+async def _run_in(root: Path, target: str, instruction: str, llm: ScriptedLLM) -> dict[str, Any]:
+    out, err = io.StringIO(), io.StringIO()
+    env = {"SMALLCODE_BASE_URL": llm.base_url, "SMALLCODE_MODEL": "scripted"}
+    code = await run(instruction, str(root / target), env, apply=True, as_json=True, trust=True,
+                     out=out, err=err)  # fmt: skip
+    result: dict[str, Any] = json.loads(out.getvalue())
+    result["exit"] = code
+    return result
+
+
+def _calc(tmp_path: Path, source: str) -> Path:
+    root = tmp_path / "calc"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'calc'\n")
+    (root / "calc.py").write_text(source)
+    (root / "test_calc.py").write_text(
+        "from calc import double\n\n\ndef test_double() -> None:\n    assert double(2) == 4\n"
+    )
+    return root
+
+
+async def test_a_fix_must_make_the_tests_the_task_names_pass(tmp_path: Path) -> None:
+    """A test that failed before and fails the same way after is no longer "not new" when
+    the task itself says it fails: the fix has to make it pass."""
+    root = _calc(tmp_path, "def double(x: int) -> int:\n    return x + x + 1\n")
+    same_failure = "```python\ndef double(x: int) -> int:\n    y = x + x\n    return y + 1\n```"
+    fixed = "```python\ndef double(x: int) -> int:\n    return 2 * x\n```"
+    task = ("Fix the bug in `double` so that the failing tests pass. pytest output:\n"
+            "FAILED test_calc.py::test_double - assert 5 == 4")  # fmt: skip
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([same_failure]), stream_reply([fixed]))
+        result = await _run_in(root, "calc.py:1", task, llm)
+    assert result["exit"] == EXIT_OK and result["turns"] == 2, result
+    assert result["attempts"][0].startswith("the failing tests of the task still fail")
+    assert "test_calc.py::test_double" in result["attempts"][0]
+    assert (root / "calc.py").read_text().endswith("return 2 * x\n")
+
+
+async def test_an_implement_todo_edit_elsewhere_is_refused(tmp_path: Path) -> None:
+    source = (
+        "def helper(x: int) -> int:\n    return x\n\n\n"
+        "def double(x: int) -> int:\n    # TODO: implement double\n    raise NotImplementedError\n"
+    )
+    root = _calc(tmp_path, source)
+    elsewhere = "```python\ndef helper(x: int) -> int:\n    return 2 * x\n```"
+    right = "```python\ndef double(x: int) -> int:\n    return 2 * x\n```"
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([elsewhere]), stream_reply([right]))
+        result = await _run_in(root, "calc.py:6", "", llm)
+    assert result["exit"] == EXIT_OK and result["turns"] == 2, result
+    assert result["attempts"][0].startswith("the edit does not change `double`")
+    text = (root / "calc.py").read_text()
+    assert "return x\n" in text and "NotImplementedError" not in text

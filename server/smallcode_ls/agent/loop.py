@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smallcode_ls.agent.prompt import feedback_prompt, system_prompt, task_prompt, tests_prompt
-from smallcode_ls.agent.tasks import TaskRequest
+from smallcode_ls.agent.tasks import TaskKind, TaskRequest
 from smallcode_ls.agent.test_writing import TestTarget, merge_tests
-from smallcode_ls.agent.testing import LinkedTests, linked_tests
+from smallcode_ls.agent.testing import LinkedTests, linked_tests, named_failures
 from smallcode_ls.agent.validate import lint_problem, syntax_problem
 from smallcode_ls.context.builder import ContextBuilder, ContextRequest, SectionName
 from smallcode_ls.context.tokens import TokenEstimator
@@ -67,6 +67,31 @@ def _symbol_at(
         if symbol.kind.value in kinds and (symbol.span.start_line <= line <= symbol.span.end_line):
             best = file.qualified_name(index) if qualified else symbol.name
     return best
+
+
+def _symbol_text(path: str, text: str, qualified: str) -> str | None:
+    """The source of the definition named ``qualified`` (``Class.method``), if there is one."""
+    spec = language_for_path(path)
+    if spec is None:
+        return None
+    file = parse_file_symbols(spec, text.encode("utf-8", "surrogatepass"), path)
+    lines = text.splitlines()
+    for index, symbol in enumerate(file.symbols):
+        if file.qualified_name(index) == qualified:
+            return "\n".join(lines[symbol.span.start_line : symbol.span.end_line + 1])
+    return None
+
+
+def _untouched(path: str, old: str, new: str, qualified: str) -> str:
+    """A problem when an implement-TODO edit leaves the function with the TODO as it was."""
+    before = _symbol_text(path, old, qualified)
+    if before is None or before != _symbol_text(path, new, qualified):
+        return ""
+    name = qualified.rsplit(".", 1)[-1]
+    return (
+        f"the edit does not change `{qualified}`, where the TODO is; answer with the whole "
+        f"`{name}` function, its body implemented"
+    )
 
 
 class AgentLoop:
@@ -149,9 +174,17 @@ class AgentLoop:
         ]
         qualified = _symbol_at(request.path, text, request.line, qualified=True)
         tests = linked_tests(self._index, request.path, qualified) if self._index else None
+        root = self._index.root if self._index else None
+        required = named_failures(request.instruction, root) if root else set()
+        if root and required:  # "fix these failing tests": they must pass, not merely fail alike
+            tests = (tests or LinkedTests(root, ())).requiring(required)
+        todo_symbol = qualified if request.kind is TaskKind.IMPLEMENT_TODO else ""
 
         async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
             problem, new_text = self._check(request.path, text, answer, complete, request.line)
+            if new_text is not None and todo_symbol:
+                problem = _untouched(request.path, text, new_text, todo_symbol)
+                new_text = None if problem else new_text
             if new_text is not None:
                 report("checking the edit")
                 problem = await lint_problem(self._gate, request.path, text, new_text) or ""

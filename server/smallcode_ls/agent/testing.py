@@ -30,7 +30,7 @@ from smallcode_ls.graph.scan import SKIPPED_DIRS
 from smallcode_ls.security.execution import Command, ExecutionRefused, ProcessGate
 from smallcode_ls.security.paths import is_secret_file
 
-__all__ = ["LinkedTests", "linked_tests"]
+__all__ = ["LinkedTests", "linked_tests", "named_failures"]
 
 _MAX_TEST_FILES = 5
 _MAX_PROJECT_FILES = 5000
@@ -40,6 +40,7 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 # A wide terminal pads progress lines and separators; neither padding is worth a token.
 _PROGRESS_PAD = re.compile(r" {2,}(\[ *\d+%\])")
 _RULE = re.compile(r"([=_-])\1{8,}")
+_NAMED = re.compile(r"(?:FAILED|ERROR) (\S+\.py::\S+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,13 @@ class LinkedTests:
     root: Path
     files: tuple[str, ...]  # relative to root
     timeout: float = 60.0
+    required: frozenset[str] = frozenset()  # test ids the task says fail: they must pass
+
+    def requiring(self, ids: set[str]) -> LinkedTests:
+        """These tests (named by the task as failing) run too, and must pass after the edit."""
+        extra = [i.split("::")[0] for i in sorted(ids)]
+        files = tuple(dict.fromkeys([*self.files, *extra]))
+        return LinkedTests(self.root, files, self.timeout, self.required | ids)
 
     async def problem(
         self, gate: ProcessGate | None, path: str, old_text: str, new_text: str
@@ -60,13 +68,16 @@ class LinkedTests:
             after, output = await self._run(gate, path, new_text)
             if not after:
                 return None
-            before, _ = await self._run(gate, path, old_text)
+            still = sorted(f for f in after if f.split(" - ")[0] in self.required)
+            before = set() if still else (await self._run(gate, path, old_text))[0]
         except ExecutionRefused:
             return None
+        tail = "\n".join(output.strip().splitlines()[-_OUTPUT_LINES:])
+        if still:
+            return f"the failing tests of the task still fail: {', '.join(still[:5])}\n{tail}"
         new = sorted(after - before)
         if not new:
             return None
-        tail = "\n".join(output.strip().splitlines()[-_OUTPUT_LINES:])
         return f"these tests fail with your change: {', '.join(new[:5])}\n{tail}"
 
     async def _run(self, gate: ProcessGate, path: str, text: str) -> tuple[set[str], str]:
@@ -107,6 +118,16 @@ def _ignored(folder: str, names: list[str]) -> set[str]:
 
 def _copy_project(root: Path, target: Path) -> None:
     shutil.copytree(root, target, ignore=_ignored, symlinks=True)
+
+
+def named_failures(instruction: str, root: Path) -> set[str]:
+    """Test ids the task's text reports as failing (``FAILED tests/x.py::test_y``), if present."""
+    ids = set()
+    for match in _NAMED.finditer(instruction):
+        file = Path(match.group(1).split("::")[0])
+        if not file.is_absolute() and ".." not in file.parts and (root / file).is_file():
+            ids.add(match.group(1))
+    return ids
 
 
 def linked_tests(index: WorkspaceIndex, path: str, symbol: str) -> LinkedTests | None:

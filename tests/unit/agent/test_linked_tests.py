@@ -56,3 +56,29 @@ def test_no_test_file_mentions_the_change_means_no_tests(tmp_path: Path) -> None
         {"pkg/util.py": "def helper(): ...\n", "tests/test_other.py": "def test_o(): ...\n"},
     )
     assert linked_tests(index, str(tmp_path / "pkg/util.py"), "helper") is None
+
+
+def test_the_failing_tests_a_task_names_are_read_from_its_text(tmp_path: Path) -> None:
+    from smallcode_ls.agent.testing import named_failures
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("")
+    (tmp_path.parent / "outside.py").write_text("")
+    text = (
+        "pytest output:\nFAILED tests/test_a.py::TestX::test_y[p-1] - AssertionError: ...\n"
+        "ERROR tests/test_a.py::test_z\nFAILED tests/test_missing.py::test_q\n"
+        f"FAILED ../{tmp_path.parent.name}/outside.py::test_o\nFAILED /etc/passwd.py::t\n"
+    )
+    assert named_failures(text, tmp_path) == {
+        "tests/test_a.py::TestX::test_y[p-1]",
+        "tests/test_a.py::test_z",
+    }
+
+
+def test_required_tests_add_their_files_once(tmp_path: Path) -> None:
+    from smallcode_ls.agent.testing import LinkedTests
+
+    linked = LinkedTests(tmp_path, ("tests/test_a.py",))
+    both = linked.requiring({"tests/test_a.py::t1", "tests/test_b.py::t2"})
+    assert both.files == ("tests/test_a.py", "tests/test_b.py")
+    assert both.required == {"tests/test_a.py::t1", "tests/test_b.py::t2"}
