@@ -437,3 +437,23 @@ async def test_an_implement_todo_edit_elsewhere_is_refused(tmp_path: Path) -> No
     assert result["attempts"][0].startswith("the edit does not change `double`")
     text = (root / "calc.py").read_text()
     assert "return x\n" in text and "NotImplementedError" not in text
+
+
+async def test_a_linked_test_file_that_cannot_import_does_not_hide_the_others(
+    tmp_path: Path,
+) -> None:
+    """pytest stops the whole run at a collection error unless told to go on: a test file
+    needing a missing package (itsdangerous' freezegun) once let a breaking edit through."""
+    root = _calc(tmp_path, "def double(x: int) -> int:\n    return 2 * x\n")
+    (root / "test_calc_timing.py").write_text(
+        "import freezegun_is_not_installed\n\nfrom calc import double\n\n\n"
+        "def test_double_later() -> None:\n    assert double(1) == 2\n"
+    )
+    breaking = '```python\ndef double(x: int) -> int:\n    """Twice x."""\n    return x + 1\n```'
+    right = '```python\ndef double(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n```'
+    async with ScriptedLLM() as llm:
+        llm.enqueue(stream_reply([breaking]), stream_reply([right]))
+        result = await _run_in(root, "calc.py:1", "add a docstring to double", llm)
+    assert result["exit"] == EXIT_OK and result["turns"] == 2, result
+    assert result["attempts"][0].startswith("these tests fail with your change")
+    assert "test_calc.py::test_double" in result["attempts"][0]

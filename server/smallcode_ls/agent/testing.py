@@ -39,7 +39,7 @@ _OUTPUT_LINES = 15
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 # A wide terminal pads progress lines and separators; neither padding is worth a token.
 _PROGRESS_PAD = re.compile(r" {2,}(\[ *\d+%\])")
-_RULE = re.compile(r"([=_-])\1{8,}")
+_RULE = re.compile(r"([=_!-])\1{8,}")
 _NAMED = re.compile(r"(?:FAILED|ERROR) (\S+\.py::\S+)")
 
 
@@ -86,7 +86,7 @@ class LinkedTests:
             await asyncio.to_thread(_copy_project, self.root, copy)
             (copy / Path(path).relative_to(self.root)).write_text(text, encoding="utf-8")
             pytest = (sys.executable, "-m", "pytest", "-q", "-rfE", "--no-header",
-                      "-p", "no:cacheprovider")  # fmt: skip
+                      "-p", "no:cacheprovider", "--continue-on-collection-errors")  # fmt: skip
             result = await gate.run(
                 Command(
                     (*pytest, *self.files),
