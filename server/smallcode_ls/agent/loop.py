@@ -82,9 +82,8 @@ def _symbol_text(path: str, text: str, qualified: str) -> str | None:
     return None
 
 
-def _untouched(path: str, old: str, new: str, qualified: str) -> str:
+def _untouched(path: str, before: str | None, new: str, qualified: str) -> str:
     """A problem when an implement-TODO edit leaves the function with the TODO as it was."""
-    before = _symbol_text(path, old, qualified)
     if before is None or before != _symbol_text(path, new, qualified):
         return ""
     name = qualified.rsplit(".", 1)[-1]
@@ -138,7 +137,8 @@ class AgentLoop:
         language = spec.name if spec else ""
         # Whole symbol when the task sits in a function (the rest of the file cannot be
         # lost); whole file otherwise (the format small models get right most often).
-        symbol = _symbol_at(request.path, text, request.line)
+        qualified = _symbol_at(request.path, text, request.line, qualified=True)
+        symbol = qualified.rsplit(".", 1)[-1]  # one parse for both names
         report("building context")
         pack = await asyncio.to_thread(
             self._context.build,
@@ -172,18 +172,18 @@ class AgentLoop:
                 ),
             ),
         ]
-        qualified = _symbol_at(request.path, text, request.line, qualified=True)
         tests = linked_tests(self._index, request.path, qualified) if self._index else None
         root = self._index.root if self._index else None
         required = named_failures(request.instruction, root) if root else set()
         if root and required:  # "fix these failing tests": they must pass, not merely fail alike
             tests = (tests or LinkedTests(root, ())).requiring(required)
         todo_symbol = qualified if request.kind is TaskKind.IMPLEMENT_TODO else ""
+        todo_before = _symbol_text(request.path, text, todo_symbol) if todo_symbol else None
 
         async def validate(answer: str, complete: bool) -> tuple[str, str | None]:
             problem, new_text = self._check(request.path, text, answer, complete, request.line)
             if new_text is not None and todo_symbol:
-                problem = _untouched(request.path, text, new_text, todo_symbol)
+                problem = _untouched(request.path, todo_before, new_text, todo_symbol)
                 new_text = None if problem else new_text
             if new_text is not None:
                 report("checking the edit")
